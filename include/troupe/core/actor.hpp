@@ -1,0 +1,77 @@
+#pragma once
+/// \file
+/// actor: the base class of actors, with the lifecycle hooks, and context, the runtime's
+/// services an actor reaches through self().
+
+#include <cstdint>
+#include <exception>
+#include <string>
+
+namespace troupe {
+
+class system;
+class address;
+template <class A>
+class ref;
+
+namespace detail {
+class cell_base;
+template <class A>
+class cell;
+}  // namespace detail
+
+/// What an actor can ask of the runtime about itself, reached through actor::self().
+class context {
+public:
+    /// Requests this actor's stop: messages already queued are handled first, later sends
+    /// are refused. Never blocks; calling it again is harmless.
+    void stop() const;
+    /// The actor's unique id within its system.
+    std::uint64_t id() const noexcept;
+    /// The actor's name for logs: its class name (or the spawn option) and its id, "greeter#3".
+    std::string name() const;
+    /// The system the actor lives in.
+    troupe::system& system() const noexcept;
+    /// An untyped address of this actor (see troupe::handles).
+    troupe::address address() const;
+    /// Starts another actor in the same system.
+    template <class A, class... Args>
+    ref<A> spawn(Args&&... args) const;
+
+    explicit context(detail::cell_base* c) noexcept : cell_(c) {}
+
+private:
+    detail::cell_base* cell_;
+};
+
+/// Base class of every actor. Derive from it, add public `handle(Message)` overloads (their
+/// return value answers an ask) and override the hooks you need. The constructor runs on the
+/// thread that spawns the actor; hooks and handlers run on the actor's executor, one at a time.
+class actor {
+public:
+    actor();
+    virtual ~actor() = default;
+    actor(const actor&) = delete;
+    actor& operator=(const actor&) = delete;
+
+protected:
+    /// Runs on the actor's executor before the first message. Throwing stops the actor
+    /// (logged; neither on_stop nor on_failure runs).
+    virtual void on_start() {}
+    /// Runs after a requested stop, once every message queued before it was handled.
+    virtual void on_stop() {}
+    /// Runs instead of on_stop when a message without a reply (a tell) made a handler throw;
+    /// the actor then stops. Exceptions in an ask's handler go to the asker instead.
+    virtual void on_failure(std::exception_ptr error) { (void)error; }
+
+    /// The runtime's services for this actor: stop, spawn, id, name, system, address.
+    context self() const noexcept { return context(cell_); }
+
+private:
+    friend class detail::cell_base;
+    template <class A>
+    friend class ref;
+    detail::cell_base* cell_;
+};
+
+}  // namespace troupe

@@ -1,0 +1,78 @@
+#pragma once
+/// \file
+/// address: an untyped handle to an actor or an inbox. Checks message types at run time;
+/// a message the target does not handle goes to dead letters.
+
+#include <troupe/core/detail/endpoint.hpp>
+#include <troupe/core/errors.hpp>
+#include <troupe/core/future.hpp>
+#include <troupe/core/message.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <utility>
+
+namespace troupe {
+
+/// An untyped handle to an actor (one that declares troupe::handles) or an inbox.
+class address {
+public:
+    /// An address of nothing; sending through it throws troupe::actor_dead.
+    address() = default;
+    /// For the runtime: wraps an endpoint.
+    explicit address(detail::counted_ptr<detail::endpoint> e) noexcept : endpoint_(std::move(e)) {}
+
+    /// Sends `msg`. Throws actor_dead if the target is dead and mailbox_full if its bounded
+    /// mailbox refuses; a type the target does not handle goes to dead letters (logged).
+    template <class M>
+    void tell(M&& msg) const {
+        message box(std::forward<M>(msg));
+        target().deliver({box, nullptr, nullptr});
+    }
+    /// Sends `msg` and returns a future of the reply, which must be of type R. Never throws:
+    /// a dead target, an unhandled type or a wrong R fail the future.
+    template <class R, class M>
+    future<R> ask(M&& msg) const {
+        promise<R> p;
+        auto result = p.get_future();
+        message box(std::forward<M>(msg));
+        try {
+            target().deliver({box, p.shared().get(), &typeid(R)});
+        } catch (...) {
+            p.shared()->try_set_error(std::current_exception());
+        }
+        return result;
+    }
+
+    /// True while the target accepts messages.
+    bool alive() const noexcept { return endpoint_ && endpoint_->alive(); }
+    /// The target's id (0 for an empty address).
+    std::uint64_t id() const noexcept { return endpoint_ ? endpoint_->id() : 0; }
+    /// The target's name, "greeter#3" ("nobody" for an empty address).
+    std::string name() const { return endpoint_ ? endpoint_->name() : "nobody"; }
+    /// True unless empty.
+    explicit operator bool() const noexcept { return static_cast<bool>(endpoint_); }
+
+    friend bool operator==(const address& a, const address& b) noexcept { return a.endpoint_ == b.endpoint_; }
+    /// For the runtime: the endpoint.
+    detail::endpoint* get() const noexcept { return endpoint_.get(); }
+
+private:
+    detail::endpoint& target() const {
+        if (!endpoint_) {
+            throw actor_dead("cannot send through an empty address");
+        }
+        return *endpoint_;
+    }
+
+    detail::counted_ptr<detail::endpoint> endpoint_;
+};
+
+}  // namespace troupe
+
+template <>
+struct std::hash<troupe::address> {
+    std::size_t operator()(const troupe::address& a) const noexcept { return std::hash<const void*>()(a.get()); }
+};

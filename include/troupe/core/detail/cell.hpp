@@ -1,0 +1,162 @@
+#pragma once
+/// \file
+/// The cell: the runtime's half of an actor. It owns the mailbox and the actor object, runs
+/// its turns on an executor and carries it through start, stop and failure.
+
+#include <troupe/core/actor.hpp>
+#include <troupe/core/detail/endpoint.hpp>
+#include <troupe/core/detail/envelope.hpp>
+#include <troupe/core/future.hpp>
+#include <troupe/core/mailbox.hpp>
+#include <troupe/core/message.hpp>
+#include <troupe/core/scheduler.hpp>
+#include <troupe/core/spawn_options.hpp>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <new>
+#include <string>
+#include <typeinfo>
+#include <utility>
+
+namespace troupe::detail {
+
+class system_state;
+
+/// The outcome of handing an envelope to a mailbox.
+enum class send_status : std::uint8_t { accepted, dead, full };
+
+/// State of a bounded mailbox (allocated only for bounded ones).
+struct bound_state {
+    std::uint32_t capacity;
+    overflow policy;
+    std::atomic<std::uint32_t> size{0};     // messages queued and not yet popped
+    std::atomic<std::uint32_t> blocked{0};  // senders waiting for room
+};
+
+/// The cell being constructed on this thread, so that actor's constructor can find it.
+cell_base*& constructing_cell() noexcept;
+/// The cell whose turn is running on this thread, or null.
+cell_base* running_cell() noexcept;
+
+class cell_base : public job, public endpoint {
+public:
+    /// Sends `e`; on failure `e` still belongs to the caller. Any thread.
+    send_status try_send(envelope* e) noexcept;
+    /// Sends `e` or throws (actor_dead, mailbox_full); takes ownership of `e` in every case.
+    void send_or_throw(envelope* e);
+    /// Sends `e`; on failure tells its asker why and deletes it. Never throws.
+    void send_or_reject(envelope* e) noexcept;
+
+    /// Requests a stop after the messages already queued. False if already stopping/stopped.
+    bool request_stop();
+    /// Completes once the actor has stopped (normally, by failure, or failing to start).
+    future<void> termination();
+    /// True once the actor has stopped for good.
+    bool terminated() const noexcept;
+
+    bool alive() const noexcept override { return !mailbox_.closed(); }
+    std::uint64_t id() const noexcept override { return id_; }
+    std::string name() const override;
+    void deliver(untyped_send send) override;
+
+    /// The system this actor lives in (valid while the actor is alive).
+    system_state& owner() const noexcept { return *system_; }
+    /// The actor object. Only on the actor's executor while it runs, or under the registry lock.
+    virtual actor& object() noexcept = 0;
+    /// The actor's class.
+    virtual const std::type_info& actor_type() const noexcept = 0;
+
+    void run_job() noexcept override;
+
+    /// Called once by spawn after construction: registers and queues the start.
+    void start();
+
+protected:
+    cell_base(system_state& sys, const spawn_options& options);
+    ~cell_base() override;
+
+    /// The class name used in names and logs.
+    virtual const std::string& type_label() const noexcept = 0;
+    /// Destroys the actor object (after on_stop/on_failure). Idempotent.
+    virtual void destroy_object() noexcept = 0;
+    /// Finds the handler for an untyped message; null if the actor does not handle it.
+    virtual envelope* make_untyped(untyped_send& send) = 0;
+
+private:
+    friend class control;
+    enum class phase : std::uint8_t { starting, running, finished };
+    enum class ending : std::uint8_t { stopped, failed, start_failed };
+    static constexpr std::uintptr_t done_tag = 1;
+
+    void dispatch(envelope* e) noexcept;
+    send_status send_bounded(envelope* e) noexcept;
+    send_status push(envelope* e) noexcept;
+    bool after_pop(envelope* e) noexcept;
+    void do_start() noexcept;
+    void do_stop() noexcept;
+    void fail(std::exception_ptr error, const envelope& culprit) noexcept;
+    void finish(ending how, std::exception_ptr error) noexcept;
+    void drain_rejected(envelope* rest, bool log) noexcept;
+
+    mailbox mailbox_;
+    executor* executor_;
+    system_state* system_;
+    std::uint64_t id_;
+    std::unique_ptr<std::string> custom_name_;
+    std::unique_ptr<bound_state> bound_;
+    std::atomic<std::uintptr_t> termination_{0};  // 0, done_tag or a shared_state<void>*
+    phase phase_ = phase::starting;
+    bool dedicated_ = false;
+};
+
+/// Detects `using handles = troupe::handles<...>` in an actor class.
+template <class A, class = void>
+struct has_handles_list : std::false_type {};
+template <class A>
+struct has_handles_list<A, std::void_t<typename A::handles>> : std::true_type {};
+
+template <class A>
+envelope* make_untyped_envelope(untyped_send& send);
+
+/// The cell of an actor of class A; the actor object lives inside it.
+template <class A>
+class cell final : public cell_base {
+public:
+    template <class... Args>
+    cell(system_state& sys, const spawn_options& options, Args&&... args) : cell_base(sys, options) {
+        constructing_cell() = this;
+        struct reset {
+            ~reset() { constructing_cell() = nullptr; }
+        } guard;
+        ::new (static_cast<void*>(&storage_)) A(std::forward<Args>(args)...);
+        alive_object_ = true;
+    }
+    ~cell() override { destroy_object(); }
+
+    actor& object() noexcept override { return *ptr(); }
+    A& typed() noexcept { return *ptr(); }
+    const std::type_info& actor_type() const noexcept override { return typeid(A); }
+
+protected:
+    const std::string& type_label() const noexcept override {
+        static const std::string label = type_name(typeid(A));
+        return label;
+    }
+    void destroy_object() noexcept override {
+        if (alive_object_) {
+            alive_object_ = false;
+            ptr()->~A();
+        }
+    }
+    envelope* make_untyped(untyped_send& send) override { return make_untyped_envelope<A>(send); }
+
+private:
+    A* ptr() noexcept { return std::launder(reinterpret_cast<A*>(&storage_)); }
+
+    alignas(A) unsigned char storage_[sizeof(A)];
+    bool alive_object_ = false;
+};
+
+}  // namespace troupe::detail

@@ -1,0 +1,145 @@
+#pragma once
+/// \file
+/// The typed envelopes: a message (or a proxy call) for an actor of class A, with or without
+/// a reply, and the traits that tell which messages an actor handles.
+
+#include <troupe/core/detail/envelope.hpp>
+#include <troupe/core/future.hpp>
+
+#include <concepts>
+#include <exception>
+#include <type_traits>
+#include <typeinfo>
+#include <utility>
+
+namespace troupe::detail {
+
+/// A message type that declares the reply of a handler taking a promise.
+template <class M>
+concept declares_reply = requires {
+    typename M::reply_type;
+};
+
+/// A handler that answers by returning: `R handle(M)`.
+template <class A, class M>
+concept returning_handler = requires(A& a, M m) {
+    a.handle(std::move(m));
+};
+
+/// A handler that answers later through a promise: `void handle(M, promise<M::reply_type>)`.
+template <class A, class M>
+concept promising_handler = declares_reply<M> && requires(A& a, M m, promise<typename M::reply_type> p) {
+    a.handle(std::move(m), std::move(p));
+};
+
+/// True if actors of class A handle messages of type M.
+template <class A, class M>
+inline constexpr bool handles_v = returning_handler<A, M> || promising_handler<A, M>;
+
+template <class A, class M, class = void>
+struct reply_of {
+    using type = void;
+};
+template <class A, class M>
+requires returning_handler<A, M>
+struct reply_of<A, M> {
+    using type = std::decay_t<decltype(std::declval<A&>().handle(std::declval<M>()))>;
+};
+template <class A, class M>
+requires(!returning_handler<A, M> && promising_handler<A, M>) struct reply_of<A, M> {
+    using type = typename M::reply_type;
+};
+/// What an ask of M to an actor of class A returns a future of.
+template <class A, class M>
+using reply_t = typename reply_of<A, M>::type;
+
+/// Logs that a handler's exception went back to its asker (debug level).
+void log_returned_error(const std::type_info& message, const std::exception_ptr& e) noexcept;
+
+/// Completes `reply` with the result of `call()`, or with its exception.
+template <class R, class F>
+void answer(shared_state<R>& reply, const std::type_info& message, F&& call) noexcept {
+    try {
+        if constexpr (std::is_void_v<R>) {
+            call();
+            reply.set_value();
+        } else {
+            reply.set_value(call());
+        }
+    } catch (...) {
+        log_returned_error(message, std::current_exception());
+        reply.try_set_error(std::current_exception());
+    }
+}
+
+/// A message for an actor of class A. With R = void and no reply state, it is a tell.
+template <class A, class M, class R>
+class message_envelope final : public envelope {
+public:
+    template <class U>
+    message_envelope(U&& msg, state_ptr<shared_state<R>> reply)
+        : msg_(std::forward<U>(msg)), reply_(std::move(reply)) {}
+
+    void run(actor& a) override {
+        A& target = static_cast<A&>(a);
+        if (!reply_) {
+            if constexpr (returning_handler<A, M>) {
+                target.handle(std::move(msg_));
+            } else {
+                target.handle(std::move(msg_), promise<typename M::reply_type>());
+            }
+        } else if constexpr (returning_handler<A, M>) {
+            answer(*reply_.get(), typeid(M), [&]() -> R {
+                if constexpr (std::is_void_v<R>) {
+                    target.handle(std::move(msg_));
+                } else {
+                    return target.handle(std::move(msg_));
+                }
+            });
+        } else {
+            try {
+                target.handle(std::move(msg_), promise<R>::for_handler(reply_));
+            } catch (...) {
+                log_returned_error(typeid(M), std::current_exception());
+                reply_->try_set_error(std::current_exception());
+            }
+        }
+    }
+    bool reject(const std::exception_ptr& why) noexcept override { return reply_ && reply_->try_set_error(why); }
+    const std::type_info& type() const noexcept override { return typeid(M); }
+
+private:
+    M msg_;
+    state_ptr<shared_state<R>> reply_;
+};
+
+/// A function run on an actor of class A (proxy calls, attribute reads and writes). Without
+/// a reply state its exceptions are the actor's failure, as for a tell.
+template <class A, class R, class F, class Tag>
+class call_envelope final : public envelope {
+public:
+    call_envelope(F f, state_ptr<shared_state<R>> reply) : f_(std::move(f)), reply_(std::move(reply)) {}
+
+    void run(actor& a) override {
+        A& target = static_cast<A&>(a);
+        if (!reply_) {
+            f_(target);
+            return;
+        }
+        answer(*reply_.get(), typeid(Tag), [&]() -> R {
+            if constexpr (std::is_void_v<R>) {
+                f_(target);
+            } else {
+                return f_(target);
+            }
+        });
+    }
+    bool reject(const std::exception_ptr& why) noexcept override { return reply_ && reply_->try_set_error(why); }
+    const std::type_info& type() const noexcept override { return typeid(Tag); }
+
+private:
+    F f_;
+    state_ptr<shared_state<R>> reply_;
+};
+
+}  // namespace troupe::detail

@@ -1,0 +1,224 @@
+#pragma once
+/// \file
+/// The state a promise and its futures share: a value or an error, waiters, continuations.
+
+#include <troupe/core/detail/futex.hpp>
+#include <troupe/core/errors.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <memory>
+#include <new>
+#include <type_traits>
+#include <utility>
+
+namespace troupe::detail {
+
+class cell_base;
+
+/// Called before a thread blocks on a future: throws troupe::deadlock when the blocked thread
+/// runs the very actor that would complete it, and lets a pool worker hand its pending work to
+/// the other workers first. Defined with the scheduler.
+void prepare_to_block(const cell_base* producer);
+
+/// A value type for future<void>.
+struct unit {};
+
+template <class T>
+using stored_t = std::conditional_t<std::is_void_v<T>, unit, T>;
+
+/// Work to run once a shared state completes. Deletes itself after running.
+class continuation {
+public:
+    virtual ~continuation() = default;
+    virtual void run() noexcept = 0;
+    continuation* next_ = nullptr;
+};
+
+/// The type-independent part of a shared state. Reference counted: the promise and every
+/// future hold one reference.
+class state_base {
+public:
+    state_base(const state_base&) = delete;
+    state_base& operator=(const state_base&) = delete;
+
+    void add_ref() noexcept {
+        // relaxed: a new reference is made from an existing one, which keeps the state alive.
+        refs_.fetch_add(1, std::memory_order_relaxed);
+    }
+    void release() noexcept {
+        // acq_rel: the last owner must see every write made through the other references.
+        if (refs_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            delete this;
+        }
+    }
+    bool only_owner() const noexcept { return refs_.load(std::memory_order_acquire) == 1; }
+
+    /// True once a value or an error is stored.
+    bool ready() const noexcept { return (status_.load(std::memory_order_acquire) & done_mask) != 0; }
+    bool has_error() const noexcept { return (status_.load(std::memory_order_acquire) & error_bit) != 0; }
+
+    /// Blocks until ready. Throws troupe::deadlock when waiting could never end.
+    void wait() const;
+    /// Blocks until ready or the deadline; returns ready().
+    bool wait_until(std::chrono::steady_clock::time_point deadline) const;
+
+    /// Stores an error; throws promise_already_satisfied if the state was already completed.
+    void set_error(std::exception_ptr e) {
+        claim();
+        error_ = std::move(e);
+        publish(error_bit);
+    }
+    /// Stores an error unless the state is already completed; returns whether it did.
+    bool try_set_error(std::exception_ptr e) noexcept {
+        if (!try_claim()) {
+            return false;
+        }
+        error_ = std::move(e);
+        publish(error_bit);
+        return true;
+    }
+    /// Rethrows the stored error, if any. Only call once ready().
+    void rethrow_if_error() const {
+        if (has_error()) {
+            std::rethrow_exception(error_);
+        }
+    }
+    const std::exception_ptr& error() const noexcept { return error_; }
+
+    /// Runs `c` once the state completes: now, on this thread, if it already has.
+    void add_continuation(continuation* c) noexcept;
+
+    /// The actor that will complete this state, if known; used to detect self-deadlock.
+    void set_producer(const cell_base* producer) noexcept { producer_ = producer; }
+
+protected:
+    state_base() = default;
+    virtual ~state_base() = default;
+
+    void claim() {
+        if (!try_claim()) {
+            throw promise_already_satisfied("the promise already has a value or an error");
+        }
+    }
+    bool try_claim() noexcept {
+        // relaxed: the claim only decides which setter wins; publish() orders the value.
+        return (status_.fetch_or(claimed_bit, std::memory_order_relaxed) & claimed_bit) == 0;
+    }
+    void publish(std::uint32_t kind) noexcept;
+
+private:
+    static constexpr std::uint32_t value_bit = 1;
+    static constexpr std::uint32_t error_bit = 2;
+    static constexpr std::uint32_t done_mask = value_bit | error_bit;
+    static constexpr std::uint32_t claimed_bit = 4;
+    static constexpr std::uint32_t waiters_bit = 8;
+    static constexpr std::uintptr_t closed = 1;
+
+    friend class state_access;
+    std::atomic<std::uint32_t> refs_{1};
+    mutable std::atomic<std::uint32_t> status_{0};
+    std::atomic<std::uintptr_t> continuations_{0};
+    std::exception_ptr error_;
+    const cell_base* producer_ = nullptr;
+
+protected:
+    void mark_value() noexcept { publish(value_bit); }
+};
+
+/// The state of a future<T>: state_base plus storage for one T.
+template <class T>
+class shared_state final : public state_base {
+public:
+    using value_type = stored_t<T>;
+
+    shared_state() = default;
+    ~shared_state() override {
+        if (has_value_) {
+            std::launder(reinterpret_cast<value_type*>(&storage_))->~value_type();
+        }
+    }
+
+    template <class... Args>
+    void set_value(Args&&... args) {
+        claim();
+        emplace(std::forward<Args>(args)...);
+    }
+    template <class... Args>
+    bool try_set_value(Args&&... args) noexcept(std::is_nothrow_constructible_v<value_type, Args...>) {
+        if (!try_claim()) {
+            return false;
+        }
+        emplace(std::forward<Args>(args)...);
+        return true;
+    }
+    /// The stored value. Only call once ready() and without error.
+    value_type& value() noexcept { return *std::launder(reinterpret_cast<value_type*>(&storage_)); }
+
+    static shared_state* make() { return new shared_state(); }
+
+private:
+    template <class... Args>
+    void emplace(Args&&... args) {
+        try {
+            ::new (static_cast<void*>(&storage_)) value_type(std::forward<Args>(args)...);
+        } catch (...) {
+            error_after_claim(std::current_exception());
+            return;
+        }
+        has_value_ = true;
+        mark_value();
+    }
+    void error_after_claim(std::exception_ptr e) noexcept;
+
+    alignas(value_type) unsigned char storage_[sizeof(value_type)];
+    bool has_value_ = false;
+};
+
+/// Lets shared_state store an error after it has already claimed the state.
+class state_access {
+public:
+    static void set_claimed_error(state_base& s, std::exception_ptr e) noexcept {
+        s.error_ = std::move(e);
+        s.publish(state_base::error_bit);
+    }
+};
+
+template <class T>
+void shared_state<T>::error_after_claim(std::exception_ptr e) noexcept {
+    state_access::set_claimed_error(*this, std::move(e));
+}
+
+/// An owning pointer to a shared state.
+template <class S>
+class state_ptr {
+public:
+    state_ptr() = default;
+    explicit state_ptr(S* s) noexcept : s_(s) {}  // adopts one reference
+    state_ptr(const state_ptr& o) noexcept : s_(o.s_) {
+        if (s_) {
+            s_->add_ref();
+        }
+    }
+    state_ptr(state_ptr&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+    state_ptr& operator=(state_ptr o) noexcept {
+        std::swap(s_, o.s_);
+        return *this;
+    }
+    ~state_ptr() {
+        if (s_) {
+            s_->release();
+        }
+    }
+    S* get() const noexcept { return s_; }
+    S* operator->() const noexcept { return s_; }
+    explicit operator bool() const noexcept { return s_ != nullptr; }
+    S* release_ownership() noexcept { return std::exchange(s_, nullptr); }
+
+private:
+    S* s_ = nullptr;
+};
+
+}  // namespace troupe::detail

@@ -1,0 +1,141 @@
+#pragma once
+/// \file
+/// The actor mailbox: an intrusive lock-free multi-producer single-consumer queue that reports
+/// when it goes from idle to non-empty (the signal that schedules its actor) and that can be
+/// closed atomically, so that no message is ever accepted after an actor stops.
+
+#include <troupe/core/detail/envelope.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <utility>
+
+namespace troupe {
+
+/// What a bounded mailbox does with a message that finds it full.
+enum class overflow {
+    block,        ///< the sender waits for room (never an actor sending to itself: that fails)
+    drop_newest,  ///< the new message goes to dead letters; an asker gets troupe::mailbox_full
+    drop_oldest,  ///< the oldest queued message goes to dead letters to make room
+    fail,         ///< tell throws troupe::mailbox_full; ask returns a failed future
+};
+
+/// Mailbox settings for spawn. capacity 0 means unbounded (the default).
+struct mailbox_options {
+    std::size_t capacity = 0;               ///< most messages queued at once; 0 = no bound
+    overflow on_overflow = overflow::fail;  ///< what happens to a message that finds it full
+};
+
+namespace detail {
+
+/// The queue itself. Producers push onto a lock-free LIFO stack (one CAS); the consumer takes
+/// the whole stack at once and reverses it into a private FIFO list, so pops are atomic-free.
+/// The head word also carries two states: "idle" (empty and its actor not scheduled) and
+/// "closed" (refuses every push).
+class mailbox {
+public:
+    enum class push_result {
+        queued,        ///< accepted; the actor is already scheduled or running
+        became_ready,  ///< accepted into an idle mailbox: the caller must schedule the actor
+        closed,        ///< refused: the mailbox is closed
+    };
+
+    mailbox() = default;
+    mailbox(const mailbox&) = delete;
+    mailbox& operator=(const mailbox&) = delete;
+
+    /// Appends `e` unless the mailbox is closed. Wait-free except for CAS retries.
+    push_result push(envelope* e) noexcept { return push_impl(e, 0); }
+    /// Appends `e` as the very last message and closes the mailbox in the same step.
+    push_result push_and_close(envelope* e) noexcept { return push_impl(e, closed_bit); }
+
+    /// Consumer: the next message in FIFO order, or nullptr if there is none right now.
+    envelope* pop() noexcept {
+        if (cache_ == nullptr) {
+            refill();
+        }
+        envelope* e = cache_;
+        if (e != nullptr) {
+            cache_ = e->next_;
+        }
+        return e;
+    }
+    /// Consumer: marks the mailbox idle if it is empty. Returns false if a message arrived
+    /// meanwhile (keep running) or the mailbox is closed.
+    bool try_idle() noexcept {
+        std::uintptr_t expected = 0;
+        // release: what the consumer did so far happens before whoever schedules it next;
+        // acquire on failure: see the messages that made it fail.
+        return cache_ == nullptr &&
+               head_.compare_exchange_strong(expected, idle, std::memory_order_acq_rel, std::memory_order_acquire);
+    }
+    /// Consumer: closes the mailbox and returns every message not yet popped, in FIFO order.
+    envelope* close() noexcept {
+        // acq_rel: take ownership of the pushed nodes and publish the closed state.
+        std::uintptr_t h = head_.exchange(closed_bit, std::memory_order_acq_rel);
+        envelope* rest = reverse(h == idle ? nullptr : as_envelope(h));
+        if (cache_ == nullptr) {
+            return rest;
+        }
+        envelope* last = cache_;
+        while (last->next_ != nullptr) {
+            last = last->next_;
+        }
+        last->next_ = rest;
+        return std::exchange(cache_, nullptr);
+    }
+    /// True once closed (by push_and_close or close).
+    bool closed() const noexcept { return (head_.load(std::memory_order_acquire) & closed_bit) != 0; }
+
+private:
+    static constexpr std::uintptr_t closed_bit = 1;
+    static constexpr std::uintptr_t idle = 2;  // never a valid envelope address
+
+    static envelope* as_envelope(std::uintptr_t h) noexcept { return reinterpret_cast<envelope*>(h & ~closed_bit); }
+
+    push_result push_impl(envelope* e, std::uintptr_t close) noexcept {
+        // relaxed: the CAS below re-reads the value.
+        std::uintptr_t h = head_.load(std::memory_order_relaxed);
+        for (;;) {
+            if ((h & closed_bit) != 0) {
+                return push_result::closed;
+            }
+            e->next_ = h == idle ? nullptr : as_envelope(h);
+            // release: the message's contents happen before the consumer takes it;
+            // acquire on failure is not needed (we only re-read the head word).
+            if (head_.compare_exchange_weak(h, reinterpret_cast<std::uintptr_t>(e) | close, std::memory_order_release,
+                                            std::memory_order_relaxed)) {
+                return h == idle ? push_result::became_ready : push_result::queued;
+            }
+        }
+    }
+
+    void refill() noexcept {
+        // relaxed pre-check keeps pops of an empty mailbox free of atomic RMWs.
+        std::uintptr_t h = head_.load(std::memory_order_relaxed);
+        if ((h & ~closed_bit) == 0 || h == idle) {
+            return;
+        }
+        // acquire: see the contents of every message taken; the closed bit stays set.
+        h = head_.fetch_and(closed_bit, std::memory_order_acquire);
+        cache_ = reverse(as_envelope(h));
+    }
+
+    static envelope* reverse(envelope* e) noexcept {
+        envelope* out = nullptr;
+        while (e != nullptr) {
+            envelope* next = e->next_;
+            e->next_ = out;
+            out = e;
+            e = next;
+        }
+        return out;
+    }
+
+    std::atomic<std::uintptr_t> head_{idle};
+    envelope* cache_ = nullptr;  // consumer-only, FIFO order
+};
+
+}  // namespace detail
+}  // namespace troupe

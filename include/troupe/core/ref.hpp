@@ -1,0 +1,126 @@
+#pragma once
+/// \file
+/// ref<A>: a typed handle to an actor of class A. tell and ask accept only messages A has a
+/// handle() overload for (checked at compile time); call/get/set/member reach its members.
+
+#include <troupe/core/actor.hpp>
+#include <troupe/core/address.hpp>
+#include <troupe/core/detail/cell.hpp>
+#include <troupe/core/detail/envelopes.hpp>
+#include <troupe/core/detail/untyped.hpp>
+#include <troupe/core/future.hpp>
+#include <troupe/core/proxy.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <functional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace troupe {
+
+/// A typed handle to an actor of class A. Cheap to copy; keeps the actor's cell (not the
+/// actor) alive. All members may be called from any thread.
+template <class A>
+class ref : public proxy<A, A, detail::self_path> {
+    static_assert(std::is_base_of_v<actor, A>, "troupe::ref<A>: A must derive from troupe::actor");
+    using base = proxy<A, A, detail::self_path>;
+
+public:
+    /// An empty ref; sending through it throws troupe::actor_dead.
+    ref() = default;
+    /// From inside an actor, a ref to itself: `troupe::ref{this}`.
+    explicit ref(A* self) : base(detail::counted_ptr<detail::cell_base>(self->cell_), {}) {}
+    /// A ref to a derived actor is a ref to its base.
+    template <class B>
+    requires(std::is_base_of_v<A, B> && !std::is_same_v<A, B>) ref(const ref<B>& derived)
+        : base(derived.cell_handle(), {}) {}
+    /// For the runtime: a ref to the actor in `cell`.
+    explicit ref(detail::counted_ptr<detail::cell_base> cell) : base(std::move(cell), {}) {}
+
+    /// Sends `msg` without waiting. Never blocks (unless the actor's bounded mailbox says so);
+    /// throws troupe::actor_dead if the actor no longer takes messages.
+    template <class M>
+    void tell(M&& msg) const {
+        using message_type = std::decay_t<M>;
+        static_assert(detail::handles_v<A, message_type>,
+                      "troupe: the actor has no handle() overload for this message type: add "
+                      "`R handle(Message)` to the actor class, or send a type it handles");
+        this->cell().send_or_throw(new detail::message_envelope<A, message_type, void>(std::forward<M>(msg), {}));
+    }
+
+    /// Sends `msg` and returns a future of the handler's result. Never throws: a dead actor or
+    /// a full mailbox fail the future; an exception in the handler reaches the future.
+    template <class M>
+    auto ask(M&& msg) const -> future<detail::reply_t<A, std::decay_t<M>>> {
+        using message_type = std::decay_t<M>;
+        static_assert(detail::handles_v<A, message_type>,
+                      "troupe: the actor has no handle() overload for this message type: add "
+                      "`R handle(Message)` to the actor class, or send a type it handles");
+        using R = detail::reply_t<A, message_type>;
+        detail::cell_base& target = this->cell();
+        auto* state = detail::shared_state<R>::make();
+        state->set_producer(&target);
+        detail::state_ptr<detail::shared_state<R>> reply(state);
+        auto result = detail::make_future(reply);
+        target.send_or_reject(new detail::message_envelope<A, message_type, R>(std::forward<M>(msg), std::move(reply)));
+        return result;
+    }
+
+    /// Stops the actor after the messages already queued and waits until it has stopped
+    /// (on_stop done). True if it was alive or stopping, false if it was already dead.
+    /// From inside the actor itself this would wait for ever: it throws troupe::deadlock.
+    bool stop() const { return stop_async().get(); }
+    /// As stop(), but throws troupe::timeout after `d`; the actor still stops later.
+    template <class Rep, class Period>
+    bool stop(std::chrono::duration<Rep, Period> d) const {
+        return stop_async().get(d);
+    }
+    /// Requests the stop and returns at once with a future of stop()'s result.
+    future<bool> stop_async() const {
+        detail::cell_base& target = this->cell();
+        const bool requested = target.request_stop();
+        if (!requested && target.terminated()) {
+            return make_ready_future(false);
+        }
+        return target.termination().then([] { return true; });
+    }
+    /// A future that completes once the actor has stopped, for whatever reason.
+    future<void> terminated() const { return this->cell().termination(); }
+
+    /// True while the actor accepts messages (false from the moment a stop was requested).
+    bool alive() const noexcept { return this->cell_ && this->cell_->alive(); }
+    /// The actor's unique id within its system (0 for an empty ref).
+    std::uint64_t id() const noexcept { return this->cell_ ? this->cell_->id() : 0; }
+    /// The actor's name, "greeter#3".
+    std::string name() const { return this->cell_ ? this->cell_->name() : "nobody"; }
+    /// True unless empty.
+    explicit operator bool() const noexcept { return static_cast<bool>(this->cell_); }
+
+    /// The untyped address of this actor. Messages sent through it are checked against the
+    /// actor's `using handles = troupe::handles<...>` list at run time.
+    operator address() const {
+        static_assert(detail::has_handles_list<A>::value,
+                      "troupe: to reach this actor through an untyped address, declare "
+                      "`using handles = troupe::handles<Message...>;` in its class");
+        return address(detail::counted_ptr<detail::endpoint>(this->cell_.get()));
+    }
+
+    friend bool operator==(const ref& a, const ref& b) noexcept { return a.cell_ == b.cell_; }
+
+    /// For the runtime: the cell.
+    const detail::counted_ptr<detail::cell_base>& cell_handle() const noexcept { return this->cell_; }
+};
+
+template <class A>
+ref(A*) -> ref<A>;
+
+}  // namespace troupe
+
+template <class A>
+struct std::hash<troupe::ref<A>> {
+    std::size_t operator()(const troupe::ref<A>& r) const noexcept {
+        return std::hash<const void*>()(r.cell_handle().get());
+    }
+};

@@ -1,0 +1,94 @@
+#pragma once
+/// \file
+/// system: owns the scheduler, the timers and the registry; spawns actors; shutting it down
+/// stops every actor, newest first, and joins the workers.
+
+#include <troupe/core/actor.hpp>
+#include <troupe/core/detail/cell.hpp>
+#include <troupe/core/ref.hpp>
+#include <troupe/core/registry.hpp>
+#include <troupe/core/scheduler.hpp>
+#include <troupe/core/spawn_options.hpp>
+#include <troupe/core/timers.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace troupe {
+
+/// Settings of a system.
+struct system_options {
+    scheduler_options scheduler;  ///< worker count, batch size, spinning
+    std::string name = "troupe";  ///< for logs
+};
+
+/// An actor system. Several may live in one process; each has its own workers and registry.
+class system {
+public:
+    explicit system(system_options options = {});
+    /// Shuts down (see shutdown()).
+    ~system();
+    system(const system&) = delete;
+    system& operator=(const system&) = delete;
+
+    /// Starts an actor of class A constructed from `args` (on this thread; an exception from
+    /// the constructor propagates and nothing is started). A first argument of type
+    /// spawn_options is taken as the options. on_start then runs on the actor's executor
+    /// before any message.
+    template <class A, class... Args>
+    ref<A> spawn(Args&&... args) {
+        static_assert(std::is_base_of_v<actor, A>, "troupe: spawn<A>: A must derive from troupe::actor");
+        if constexpr (sizeof...(Args) > 0 && first_is_options<Args...>()) {
+            return spawn_with<A>(std::forward<Args>(args)...);
+        } else {
+            return spawn_with<A>(spawn_options{}, std::forward<Args>(args)...);
+        }
+    }
+
+    /// Every live actor.
+    troupe::registry& registry() noexcept;
+    /// Delayed and periodic messages.
+    troupe::timers& timers() noexcept;
+    /// The worker pool.
+    troupe::scheduler& scheduler() noexcept;
+    /// How many messages went to dead letters so far (undeliverable or unhandled).
+    std::uint64_t dead_letters() const noexcept;
+    /// The name from the options.
+    const std::string& name() const noexcept;
+
+    /// Stops every actor (stop requests sent newest first; on_stop runs for each), then joins
+    /// the timer thread and the workers. Idempotent. Must not be called from inside an actor.
+    void shutdown();
+    /// True until shutdown() begins.
+    bool running() const noexcept;
+
+    /// For the runtime.
+    detail::system_state& state() noexcept { return *state_; }
+
+private:
+    template <class First, class... Rest>
+    static constexpr bool first_is_options() {
+        return std::is_same_v<std::decay_t<First>, spawn_options>;
+    }
+    template <class A, class... Args>
+    ref<A> spawn_with(const spawn_options& options, Args&&... args) {
+        check_running();
+        auto* c = new detail::cell<A>(*state_, options, std::forward<Args>(args)...);
+        detail::counted_ptr<detail::cell_base> handle = detail::counted_ptr<detail::cell_base>::adopt(c);
+        c->start();
+        return ref<A>(std::move(handle));
+    }
+    void check_running() const;
+
+    std::unique_ptr<detail::system_state> state_;
+};
+
+template <class A, class... Args>
+ref<A> context::spawn(Args&&... args) const {
+    return system().template spawn<A>(std::forward<Args>(args)...);
+}
+
+}  // namespace troupe

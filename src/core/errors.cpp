@@ -1,0 +1,174 @@
+// Small pieces shared by the core: futexes, type names, durations, shared-state waiting.
+
+#include <troupe/core/detail/futex.hpp>
+#include <troupe/core/detail/shared_state.hpp>
+#include <troupe/core/detail/untyped.hpp>
+#include <troupe/core/future.hpp>
+#include <troupe/core/message.hpp>
+#include <troupe/core/proxy.hpp>
+#include <troupe/core/scheduler.hpp>
+
+#include <cxxabi.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <ctime>
+#include <memory>
+
+namespace troupe::detail {
+
+bool futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t expected,
+                const std::chrono::steady_clock::time_point* deadline) noexcept {
+    timespec ts{};
+    timespec* tsp = nullptr;
+    if (deadline != nullptr) {
+        auto left = *deadline - std::chrono::steady_clock::now();
+        if (left <= std::chrono::steady_clock::duration::zero()) {
+            return false;
+        }
+        auto ns = std::chrono::duration_cast<std::chrono::nanoseconds>(left).count();
+        ts.tv_sec = static_cast<time_t>(ns / 1'000'000'000);
+        ts.tv_nsec = static_cast<long>(ns % 1'000'000'000);
+        tsp = &ts;
+    }
+    long r = syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, expected, tsp, nullptr, 0);
+    return !(r == -1 && errno == ETIMEDOUT);
+}
+
+void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
+}
+
+std::string type_name(const std::type_info& t) {
+    int status = 0;
+    std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
+    std::string out = (status == 0 && name) ? name.get() : t.name();
+    // "std::__cxx11::basic_string<char, ...>" says nothing a user needs.
+    if (out.rfind("std::__cxx11::basic_string<char", 0) == 0) {
+        return "std::string";
+    }
+    return out;
+}
+
+std::string describe_duration(std::chrono::nanoseconds d) {
+    using namespace std::chrono;
+    auto n = d.count();
+    if (n % 1'000'000'000 == 0) {
+        return std::to_string(n / 1'000'000'000) + " s";
+    }
+    if (n % 1'000'000 == 0) {
+        return std::to_string(n / 1'000'000) + " ms";
+    }
+    if (n % 1'000 == 0) {
+        return std::to_string(n / 1'000) + " us";
+    }
+    return std::to_string(n) + " ns";
+}
+
+void state_base::publish(std::uint32_t kind) noexcept {
+    // release: the value (or error) happens before every reader that sees the done bit.
+    std::uint32_t old = status_.fetch_or(kind, std::memory_order_acq_rel);
+    if ((old & waiters_bit) != 0) {
+        futex_wake_all(status_);
+    }
+    // acq_rel: take the continuations registered so far and stop accepting new ones.
+    std::uintptr_t list = continuations_.exchange(closed, std::memory_order_acq_rel);
+    continuation* reversed = nullptr;
+    for (auto* c = reinterpret_cast<continuation*>(list); c != nullptr;) {
+        continuation* next = c->next_;
+        c->next_ = reversed;
+        reversed = c;
+        c = next;
+    }
+    while (reversed != nullptr) {
+        continuation* next = reversed->next_;
+        reversed->run();
+        reversed = next;
+    }
+}
+
+void state_base::add_continuation(continuation* c) noexcept {
+    std::uintptr_t head = continuations_.load(std::memory_order_acquire);
+    for (;;) {
+        if (head == closed) {
+            c->run();
+            return;
+        }
+        c->next_ = reinterpret_cast<continuation*>(head);
+        // release: the node's contents happen before publish() runs it; acquire on failure
+        // so that seeing `closed` also means seeing the value.
+        if (continuations_.compare_exchange_weak(head, reinterpret_cast<std::uintptr_t>(c), std::memory_order_release,
+                                                 std::memory_order_acquire)) {
+            return;
+        }
+    }
+}
+
+namespace {
+constexpr int spin_before_sleep = 4000;
+}
+
+void state_base::wait() const {
+    if (ready()) {
+        return;
+    }
+    prepare_to_block(producer_);
+    for (int i = 0; i < spin_before_sleep; ++i) {
+        if (ready()) {
+            return;
+        }
+        cpu_relax();
+    }
+    for (;;) {
+        std::uint32_t s = status_.load(std::memory_order_acquire);
+        if ((s & done_mask) != 0) {
+            return;
+        }
+        // relaxed is enough for the flag: publish() reads it with its acq_rel RMW.
+        if ((s & waiters_bit) == 0 && !status_.compare_exchange_weak(s, s | waiters_bit, std::memory_order_relaxed)) {
+            continue;
+        }
+        futex_wait(status_, s | waiters_bit);
+    }
+}
+
+bool state_base::wait_until(std::chrono::steady_clock::time_point deadline) const {
+    if (ready()) {
+        return true;
+    }
+    prepare_to_block(producer_);
+    for (int i = 0; i < spin_before_sleep; ++i) {
+        if (ready()) {
+            return true;
+        }
+        cpu_relax();
+    }
+    for (;;) {
+        std::uint32_t s = status_.load(std::memory_order_acquire);
+        if ((s & done_mask) != 0) {
+            return true;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            return false;
+        }
+        if ((s & waiters_bit) == 0 && !status_.compare_exchange_weak(s, s | waiters_bit, std::memory_order_relaxed)) {
+            continue;
+        }
+        futex_wait(status_, s | waiters_bit, &deadline);
+    }
+}
+
+void throw_empty_ref() {
+    throw actor_dead("cannot send through an empty ref");
+}
+
+void throw_reply_mismatch(const std::type_info& message, const std::type_info& actual, const std::type_info& expected) {
+    throw error("the handler of " + type_name(message) + " replies with " + type_name(actual) + ", not " +
+                type_name(expected));
+}
+
+}  // namespace troupe::detail

@@ -1,0 +1,366 @@
+#include <troupe/core/scheduler.hpp>
+
+#include <troupe/core/detail/futex.hpp>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace troupe {
+
+using detail::job;
+
+namespace {
+
+/// A worker's own run queue: a bounded ring the owner pushes to at the tail and anyone pops
+/// from at the head (the owner for its next job, idle workers to steal).
+class local_queue {
+public:
+    static constexpr std::uint32_t capacity = 256;
+
+    /// Owner only. Returns false when full.
+    bool push(job* j) noexcept {
+        std::uint32_t t = tail_.load(std::memory_order_relaxed);  // only the owner writes it
+        // acquire: a slot is reused only after the popper that read it has moved head on.
+        std::uint32_t h = head_.load(std::memory_order_acquire);
+        if (t - h >= capacity) {
+            return false;
+        }
+        slots_[t % capacity].store(j, std::memory_order_relaxed);
+        // release: the slot's contents happen before any pop that sees the new tail.
+        tail_.store(t + 1, std::memory_order_release);
+        return true;
+    }
+    /// Anyone. Returns nullptr when empty.
+    job* pop() noexcept {
+        std::uint32_t h = head_.load(std::memory_order_acquire);
+        for (;;) {
+            // acquire: pairs with push's release, so the slot read below sees the job.
+            std::uint32_t t = tail_.load(std::memory_order_acquire);
+            if (h == t) {
+                return nullptr;
+            }
+            job* j = slots_[h % capacity].load(std::memory_order_relaxed);
+            // acq_rel: claims slot h; the owner reuses it only after seeing this increment.
+            if (head_.compare_exchange_weak(h, h + 1, std::memory_order_acq_rel, std::memory_order_acquire)) {
+                return j;
+            }
+        }
+    }
+    bool empty() const noexcept {
+        return head_.load(std::memory_order_acquire) == tail_.load(std::memory_order_acquire);
+    }
+
+private:
+    alignas(64) std::atomic<std::uint32_t> head_{0};
+    alignas(64) std::atomic<std::uint32_t> tail_{0};
+    std::array<std::atomic<job*>, capacity> slots_{};
+};
+
+}  // namespace
+
+struct scheduler::impl {
+    struct worker {
+        impl* owner = nullptr;
+        unsigned index = 0;
+        job* next = nullptr;  // the job scheduled last by this worker: runs next, not stealable
+        local_queue queue;
+        // 0 = awake, 1 = parked, 2 = woken. The futex word a parked worker sleeps on.
+        std::atomic<std::uint32_t> park{0};
+        std::uint64_t ticks = 0;
+        std::thread thread;
+    };
+
+    explicit impl(scheduler_options o) : options(o) {
+        if (options.workers == 0) {
+            options.workers = std::max(1u, std::thread::hardware_concurrency());
+        }
+        if (options.batch == 0) {
+            options.batch = 1;
+        }
+        for (unsigned i = 0; i < options.workers; ++i) {
+            auto w = std::make_unique<worker>();
+            w->owner = this;
+            w->index = i;
+            workers.push_back(std::move(w));
+        }
+        for (auto& w : workers) {
+            w->thread = std::thread([this, wp = w.get()] { run(*wp); });
+        }
+    }
+
+    scheduler_options options;
+    std::vector<std::unique_ptr<worker>> workers;
+
+    std::mutex global_mutex;
+    job* global_head = nullptr;
+    job* global_tail = nullptr;
+    std::atomic<std::size_t> global_size{0};
+
+    std::mutex idle_mutex;
+    std::vector<worker*> sleepers;
+    std::atomic<std::uint32_t> sleeping{0};
+    std::atomic<std::uint32_t> searching{0};
+    std::atomic<bool> stopping{false};
+    bool joined = false;
+
+    static thread_local worker* current;
+
+    void push_global(job* j) noexcept {
+        j->next_job_ = nullptr;
+        std::lock_guard lock(global_mutex);
+        if (global_tail != nullptr) {
+            global_tail->next_job_ = j;
+        } else {
+            global_head = j;
+        }
+        global_tail = j;
+        // relaxed: a hint for lock-free emptiness checks; the mutex orders the list itself.
+        global_size.fetch_add(1, std::memory_order_relaxed);
+    }
+    job* pop_global() noexcept {
+        if (global_size.load(std::memory_order_relaxed) == 0) {
+            return nullptr;
+        }
+        std::lock_guard lock(global_mutex);
+        job* j = global_head;
+        if (j != nullptr) {
+            global_head = j->next_job_;
+            if (global_head == nullptr) {
+                global_tail = nullptr;
+            }
+            global_size.fetch_sub(1, std::memory_order_relaxed);
+        }
+        return j;
+    }
+    void push_local(worker& w, job* j) noexcept {
+        if (!w.queue.push(j)) {
+            push_global(j);
+        }
+    }
+
+    bool work_visible() const noexcept {
+        if (global_size.load(std::memory_order_relaxed) != 0) {
+            return true;
+        }
+        return std::any_of(workers.begin(), workers.end(), [](auto& w) { return !w->queue.empty(); });
+    }
+
+    /// After making work stealable: wake a parked worker unless one is already looking.
+    void notify() noexcept {
+        // seq_cst: orders the publication of the work before reading the idle counts; a
+        // worker going to sleep does the mirror image (count, fence, look for work).
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (searching.load(std::memory_order_relaxed) != 0 || sleeping.load(std::memory_order_relaxed) == 0) {
+            return;
+        }
+        wake_one();
+    }
+    void wake_one() noexcept {
+        worker* w = nullptr;
+        {
+            std::lock_guard lock(idle_mutex);
+            if (sleepers.empty()) {
+                return;
+            }
+            w = sleepers.back();
+            sleepers.pop_back();
+            sleeping.fetch_sub(1, std::memory_order_relaxed);
+        }
+        // release: the wakee sees what the waker published before.
+        w->park.store(2, std::memory_order_release);
+        detail::futex_wake(w->park, 1);
+    }
+    void wake_all() noexcept {
+        std::vector<worker*> all;
+        {
+            std::lock_guard lock(idle_mutex);
+            all.swap(sleepers);
+            sleeping.store(0, std::memory_order_relaxed);
+        }
+        for (worker* w : all) {
+            w->park.store(2, std::memory_order_release);
+            detail::futex_wake(w->park, 1);
+        }
+    }
+
+    job* find_local(worker& w) noexcept {
+        if (++w.ticks % 61 == 0) {
+            // Now and then look at the global queue first, so outside work cannot starve.
+            if (job* j = pop_global()) {
+                return j;
+            }
+        }
+        if (job* j = std::exchange(w.next, nullptr)) {
+            return j;
+        }
+        if (job* j = w.queue.pop()) {
+            return j;
+        }
+        return pop_global();
+    }
+    job* steal(worker& w) noexcept {
+        const std::size_t n = workers.size();
+        for (std::size_t k = 1; k < n; ++k) {
+            worker& victim = *workers[(w.index + k) % n];
+            if (job* j = victim.queue.pop()) {
+                return j;
+            }
+        }
+        return pop_global();
+    }
+    job* search(worker& w) noexcept {
+        for (unsigned round = 0; round < options.spin_rounds; ++round) {
+            if (job* j = steal(w)) {
+                return j;
+            }
+            if (stopping.load(std::memory_order_relaxed)) {
+                return nullptr;
+            }
+            if (round < options.spin_rounds / 2) {
+                detail::cpu_relax();
+            } else {
+                std::this_thread::yield();
+            }
+        }
+        return nullptr;
+    }
+
+    void park(worker& w) noexcept {
+        {
+            std::lock_guard lock(idle_mutex);
+            sleepers.push_back(&w);
+            w.park.store(1, std::memory_order_relaxed);
+            sleeping.fetch_add(1, std::memory_order_relaxed);
+        }
+        // seq_cst: mirror of notify(): either the producer sees us asleep, or we see its work.
+        std::atomic_thread_fence(std::memory_order_seq_cst);
+        if (work_visible() || stopping.load(std::memory_order_relaxed)) {
+            std::lock_guard lock(idle_mutex);
+            auto it = std::find(sleepers.begin(), sleepers.end(), &w);
+            if (it != sleepers.end()) {
+                sleepers.erase(it);
+                sleeping.fetch_sub(1, std::memory_order_relaxed);
+                w.park.store(0, std::memory_order_relaxed);
+                return;
+            }
+            // Someone already took us off the list to wake us: wait for that below.
+        }
+        // acquire: see the work published by whoever woke us.
+        while (w.park.load(std::memory_order_acquire) == 1) {
+            detail::futex_wait(w.park, 1);
+        }
+        w.park.store(0, std::memory_order_relaxed);
+    }
+
+    void run(worker& w) noexcept {
+        current = &w;
+        bool is_searching = false;
+        for (;;) {
+            job* j = find_local(w);
+            if (j == nullptr) {
+                if (!is_searching) {
+                    is_searching = true;
+                    searching.fetch_add(1, std::memory_order_seq_cst);
+                }
+                j = search(w);
+            }
+            if (is_searching) {
+                is_searching = false;
+                // The last searcher to find work wakes another, which may find more.
+                if (searching.fetch_sub(1, std::memory_order_seq_cst) == 1 && j != nullptr && work_visible()) {
+                    notify();
+                }
+            }
+            if (j != nullptr) {
+                j->run_job();
+                continue;
+            }
+            if (stopping.load(std::memory_order_acquire)) {
+                break;
+            }
+            park(w);
+        }
+        current = nullptr;
+    }
+
+    void schedule(job* j) noexcept {
+        worker* w = current;
+        if (w != nullptr && w->owner == this) {
+            // Run it next on this worker: the message chain stays hot in this core's cache.
+            job* displaced = std::exchange(w->next, j);
+            if (displaced != nullptr) {
+                push_local(*w, displaced);
+                notify();
+            }
+            return;
+        }
+        push_global(j);
+        notify();
+    }
+    void yield(job* j) noexcept {
+        worker* w = current;
+        if (w != nullptr && w->owner == this) {
+            push_local(*w, j);
+        } else {
+            push_global(j);
+        }
+        notify();
+    }
+    void shutdown() {
+        if (joined) {
+            return;
+        }
+        stopping.store(true, std::memory_order_release);
+        wake_all();
+        for (auto& w : workers) {
+            // Workers parked between our wake_all and their own park see `stopping`.
+            w->park.store(2, std::memory_order_release);
+            detail::futex_wake(w->park, 1);
+            if (w->thread.joinable()) {
+                w->thread.join();
+            }
+        }
+        joined = true;
+    }
+};
+
+thread_local scheduler::impl::worker* scheduler::impl::current = nullptr;
+
+scheduler::scheduler(scheduler_options options) : impl_(std::make_unique<impl>(options)) {}
+scheduler::~scheduler() {
+    shutdown();
+}
+
+void scheduler::schedule(job* j) noexcept {
+    impl_->schedule(j);
+}
+void scheduler::yield(job* j) noexcept {
+    impl_->yield(j);
+}
+unsigned scheduler::workers() const noexcept {
+    return impl_->options.workers;
+}
+unsigned scheduler::batch() const noexcept {
+    return impl_->options.batch;
+}
+void scheduler::shutdown() {
+    impl_->shutdown();
+}
+
+void detail::before_blocking() noexcept {
+    scheduler::impl::worker* w = scheduler::impl::current;
+    if (w == nullptr) {
+        return;
+    }
+    if (job* j = std::exchange(w->next, nullptr)) {
+        w->owner->push_local(*w, j);
+        w->owner->notify();
+    }
+}
+
+}  // namespace troupe

@@ -1,0 +1,99 @@
+#include <troupe/core/system.hpp>
+
+#include <troupe/core/log.hpp>
+
+#include "system_state.hpp"
+
+namespace troupe {
+namespace detail {
+
+system_state::system_state(troupe::system& o, system_options opts)
+    : owner(o), options(std::move(opts)), pool(options.scheduler), timer_api(timer_thread) {
+    options.scheduler.workers = pool.workers();
+    options.scheduler.batch = pool.batch();
+}
+
+executor& system_state::new_dedicated_thread() {
+    std::lock_guard lock(dedicated_mutex_);
+    auto& t = dedicated_.emplace_back(std::make_unique<dedicated_thread>());
+    return *t;
+}
+
+void system_state::reap_dedicated_threads(bool all) {
+    std::list<std::unique_ptr<dedicated_thread>> done;
+    {
+        std::lock_guard lock(dedicated_mutex_);
+        for (auto it = dedicated_.begin(); it != dedicated_.end();) {
+            if (all || (*it)->finished()) {
+                done.push_back(std::move(*it));
+                it = dedicated_.erase(it);
+            } else {
+                ++it;
+            }
+        }
+    }
+    for (auto& t : done) {
+        t->join();
+    }
+}
+
+void system_state::dead_letter(const std::string& target, const std::type_info& message, const char* why) noexcept {
+    dead_letter_count.fetch_add(1, std::memory_order_relaxed);
+    try {
+        troupe::logger()->warn("dead letter: {} did not take a {}: {}", target, type_name(message), why);
+    } catch (...) {}
+}
+
+}  // namespace detail
+
+system::system(system_options options) : state_(std::make_unique<detail::system_state>(*this, std::move(options))) {}
+
+system::~system() {
+    shutdown();
+}
+
+troupe::registry& system::registry() noexcept {
+    return state_->actors;
+}
+troupe::timers& system::timers() noexcept {
+    return state_->timer_api;
+}
+troupe::scheduler& system::scheduler() noexcept {
+    return state_->pool;
+}
+std::uint64_t system::dead_letters() const noexcept {
+    return state_->dead_letter_count.load(std::memory_order_relaxed);
+}
+const std::string& system::name() const noexcept {
+    return state_->options.name;
+}
+bool system::running() const noexcept {
+    return state_->running.load(std::memory_order_acquire);
+}
+
+void system::check_running() const {
+    if (!running()) {
+        throw error("system '" + name() + "' is shut down: it starts no more actors");
+    }
+}
+
+void system::shutdown() {
+    if (detail::running_cell() != nullptr) {
+        throw error(
+            "system::shutdown() was called from inside an actor, where it would wait for itself; "
+            "call it from outside the system");
+    }
+    if (state_->running.exchange(false, std::memory_order_acq_rel)) {
+        // Actors may start others while stopping: repeat until none is left.
+        while (state_->actors.size() != 0) {
+            for (auto& f : state_->actors.stop_all_async()) {
+                f.wait();
+            }
+        }
+    }
+    state_->timer_thread.shutdown();
+    state_->pool.shutdown();
+    state_->reap_dedicated_threads(true);
+}
+
+}  // namespace troupe
