@@ -103,16 +103,19 @@ struct scheduler::impl {
 
     std::mutex idle_mutex;
     std::vector<worker*> sleepers;
-    std::atomic<std::uint32_t> sleeping{0};
-    std::atomic<std::uint32_t> searching{0};
+    // Low 16 bits: workers searching for work; high 16 bits: workers parked. One word, so that
+    // producers and workers going idle order themselves through read-modify-writes on it.
+    std::atomic<std::uint32_t> idle{0};
+    static constexpr std::uint32_t one_sleeper = 1u << 16;
+    static constexpr std::uint32_t searching_mask = one_sleeper - 1;
     std::atomic<bool> stopping{false};
     bool joined = false;
 
     static thread_local worker* current;
 
     void push_global(job* j) noexcept {
-        j->next_job_ = nullptr;
         std::lock_guard lock(global_mutex);
+        j->next_job_ = nullptr;
         if (global_tail != nullptr) {
             global_tail->next_job_ = j;
         } else {
@@ -152,10 +155,11 @@ struct scheduler::impl {
 
     /// After making work stealable: wake a parked worker unless one is already looking.
     void notify() noexcept {
-        // seq_cst: orders the publication of the work before reading the idle counts; a
-        // worker going to sleep does the mirror image (count, fence, look for work).
-        std::atomic_thread_fence(std::memory_order_seq_cst);
-        if (searching.load(std::memory_order_relaxed) != 0 || sleeping.load(std::memory_order_relaxed) == 0) {
+        // An RMW (not a load) so that it reads the latest counts: a worker that registers as
+        // parked or stops searching after this reads our release and so sees the new work;
+        // one that did so before is seen here.
+        std::uint32_t s = idle.fetch_add(0, std::memory_order_acq_rel);
+        if ((s & searching_mask) != 0 || (s >> 16) == 0) {
             return;
         }
         wake_one();
@@ -169,7 +173,7 @@ struct scheduler::impl {
             }
             w = sleepers.back();
             sleepers.pop_back();
-            sleeping.fetch_sub(1, std::memory_order_relaxed);
+            idle.fetch_sub(one_sleeper, std::memory_order_acq_rel);
         }
         // release: the wakee sees what the waker published before.
         w->park.store(2, std::memory_order_release);
@@ -180,7 +184,7 @@ struct scheduler::impl {
         {
             std::lock_guard lock(idle_mutex);
             all.swap(sleepers);
-            sleeping.store(0, std::memory_order_relaxed);
+            idle.fetch_sub(one_sleeper * static_cast<std::uint32_t>(all.size()), std::memory_order_acq_rel);
         }
         for (worker* w : all) {
             w->park.store(2, std::memory_order_release);
@@ -235,16 +239,15 @@ struct scheduler::impl {
             std::lock_guard lock(idle_mutex);
             sleepers.push_back(&w);
             w.park.store(1, std::memory_order_relaxed);
-            sleeping.fetch_add(1, std::memory_order_relaxed);
+            // acq_rel: mirror of notify(): either the producer sees us parked, or we see its work.
+            idle.fetch_add(one_sleeper, std::memory_order_acq_rel);
         }
-        // seq_cst: mirror of notify(): either the producer sees us asleep, or we see its work.
-        std::atomic_thread_fence(std::memory_order_seq_cst);
         if (work_visible() || stopping.load(std::memory_order_relaxed)) {
             std::lock_guard lock(idle_mutex);
             auto it = std::find(sleepers.begin(), sleepers.end(), &w);
             if (it != sleepers.end()) {
                 sleepers.erase(it);
-                sleeping.fetch_sub(1, std::memory_order_relaxed);
+                idle.fetch_sub(one_sleeper, std::memory_order_acq_rel);
                 w.park.store(0, std::memory_order_relaxed);
                 return;
             }
@@ -265,14 +268,15 @@ struct scheduler::impl {
             if (j == nullptr) {
                 if (!is_searching) {
                     is_searching = true;
-                    searching.fetch_add(1, std::memory_order_seq_cst);
+                    idle.fetch_add(1, std::memory_order_acq_rel);
                 }
                 j = search(w);
             }
             if (is_searching) {
                 is_searching = false;
                 // The last searcher to find work wakes another, which may find more.
-                if (searching.fetch_sub(1, std::memory_order_seq_cst) == 1 && j != nullptr && work_visible()) {
+                const std::uint32_t before = idle.fetch_sub(1, std::memory_order_acq_rel);
+                if ((before & searching_mask) == 1 && j != nullptr && work_visible()) {
                     notify();
                 }
             }

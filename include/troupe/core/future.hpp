@@ -315,6 +315,8 @@ auto future<T>::then(F f) const {
     using raw = typename detail::then_result<F, T>::type;
     using R = typename detail::flattened<raw>::type;
     promise<R> out;
+    // The result comes when this one does: a wait on it deadlocks exactly when one on this would.
+    out.shared()->set_producer(state().producer());
     auto result = out.get_future();
     then_state([out = std::move(out), f = std::move(f)](detail::shared_state<T>& src) mutable {
         if (src.has_error()) {

@@ -102,9 +102,10 @@ private:
                 return push_result::closed;
             }
             e->next_ = h == idle ? nullptr : as_envelope(h);
-            // release: the message's contents happen before the consumer takes it;
-            // acquire on failure is not needed (we only re-read the head word).
-            if (head_.compare_exchange_weak(h, reinterpret_cast<std::uintptr_t>(e) | close, std::memory_order_release,
+            // release: the message's contents happen before the consumer takes it. acquire: when
+            // the mailbox was idle, the consumer's last turn happens before we schedule it again.
+            // A failed CAS only re-reads the head word.
+            if (head_.compare_exchange_weak(h, reinterpret_cast<std::uintptr_t>(e) | close, std::memory_order_acq_rel,
                                             std::memory_order_relaxed)) {
                 return h == idle ? push_result::became_ready : push_result::queued;
             }

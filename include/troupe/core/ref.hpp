@@ -24,7 +24,8 @@ namespace troupe {
 /// actor) alive. All members may be called from any thread.
 template <class A>
 class ref : public proxy<A, A, detail::self_path> {
-    static_assert(std::is_base_of_v<actor, A>, "troupe::ref<A>: A must derive from troupe::actor");
+    // A may be incomplete here (an actor holding a ref to its own class), so the check that it
+    // derives from troupe::actor lives in system::spawn.
     using base = proxy<A, A, detail::self_path>;
 
 public:
@@ -48,6 +49,27 @@ public:
                       "troupe: the actor has no handle() overload for this message type: add "
                       "`R handle(Message)` to the actor class, or send a type it handles");
         this->cell().send_or_throw(new detail::message_envelope<A, message_type, void>(std::forward<M>(msg), {}));
+    }
+    /// Like tell, but reports a refusal (dead actor, full mailbox) by returning false instead
+    /// of throwing. The refused message is destroyed.
+    template <class M>
+    bool try_tell(M&& msg) const noexcept {
+        using message_type = std::decay_t<M>;
+        static_assert(detail::handles_v<A, message_type>,
+                      "troupe: the actor has no handle() overload for this message type: add "
+                      "`R handle(Message)` to the actor class, or send a type it handles");
+        if (!this->cell_) {
+            return false;
+        }
+        try {
+            auto* e = new detail::message_envelope<A, message_type, void>(std::forward<M>(msg), {});
+            if (this->cell_->try_send(e) == detail::send_status::accepted) {
+                return true;
+            }
+            delete e;
+        } catch (...) {  // out of memory, or the message's move constructor threw
+        }
+        return false;
     }
 
     /// Sends `msg` and returns a future of the handler's result. Never throws: a dead actor or

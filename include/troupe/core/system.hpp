@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -41,7 +42,7 @@ public:
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) {
         static_assert(std::is_base_of_v<actor, A>, "troupe: spawn<A>: A must derive from troupe::actor");
-        if constexpr (sizeof...(Args) > 0 && first_is_options<Args...>()) {
+        if constexpr (first_is_options<Args...>()) {
             return spawn_with<A>(std::forward<Args>(args)...);
         } else {
             return spawn_with<A>(spawn_options{}, std::forward<Args>(args)...);
@@ -69,9 +70,13 @@ public:
     detail::system_state& state() noexcept { return *state_; }
 
 private:
-    template <class First, class... Rest>
+    template <class... Args>
     static constexpr bool first_is_options() {
-        return std::is_same_v<std::decay_t<First>, spawn_options>;
+        if constexpr (sizeof...(Args) == 0) {
+            return false;
+        } else {
+            return std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<Args...>>>, spawn_options>;
+        }
     }
     template <class A, class... Args>
     ref<A> spawn_with(const spawn_options& options, Args&&... args) {

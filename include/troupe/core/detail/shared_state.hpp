@@ -93,6 +93,7 @@ public:
 
     /// The actor that will complete this state, if known; used to detect self-deadlock.
     void set_producer(const cell_base* producer) noexcept { producer_ = producer; }
+    const cell_base* producer() const noexcept { return producer_; }
 
 protected:
     state_base() = default;
