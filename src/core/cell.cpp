@@ -10,7 +10,9 @@
 #include "system_state.hpp"
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
 
 namespace troupe {
 namespace detail {
@@ -38,12 +40,46 @@ cell_base* running_cell() noexcept {
     return running;
 }
 
-void prepare_to_block(const cell_base* producer) {
-    if (producer != nullptr && producer == running) {
-        throw deadlock(running->name() +
-                       " would wait for ever: it is blocked on a reply (or a stop) that only it can give");
+namespace {
+/// Who waits for whom: an actor blocked on a future, and the actor that will complete it.
+/// Entries exist only while their waiter is blocked, so every cell named here is alive.
+struct wait_for_graph {
+    std::mutex mutex;
+    std::unordered_map<const cell_base*, const cell_base*> edges;
+};
+wait_for_graph& waits() {
+    static wait_for_graph g;
+    return g;
+}
+}  // namespace
+
+blocking_wait::blocking_wait(const cell_base* producer) {
+    if (producer != nullptr && running != nullptr) {
+        if (producer == running) {
+            throw deadlock(running->name() +
+                           " would wait for ever: it is blocked on a reply (or a stop) that only it can give");
+        }
+        auto& g = waits();
+        std::lock_guard lock(g.mutex);
+        std::string chain = running->name() + " -> " + producer->name();
+        for (auto it = g.edges.find(producer); it != g.edges.end(); it = g.edges.find(it->second)) {
+            chain += " -> " + it->second->name();
+            if (it->second == running) {
+                throw deadlock("blocking asks form a cycle, each actor waits for the next: " + chain);
+            }
+        }
+        g.edges[running] = producer;
+        waiter_ = running;
     }
     before_blocking();
+}
+
+blocking_wait::~blocking_wait() {
+    if (waiter_ != nullptr) {
+        auto& g = waits();
+        std::lock_guard lock(g.mutex);
+        g.edges.erase(waiter_);
+    }
 }
 
 void log_returned_error(const std::type_info& message, const std::exception_ptr& e) noexcept {
@@ -110,8 +146,11 @@ void cell_base::start() {
     if (dedicated_) {
         executor_ = &system_->new_dedicated_thread();
     }
+    // The start message goes in first, so that it precedes anything sent through a registry
+    // lookup; the cell is scheduled only once it is registered, so on_start can find itself.
+    mailbox_.push(new control(*this, control::kind::start));
     system_->actors.add(*this);  // the registry's reference keeps the cell alive while it runs
-    push(new control(*this, control::kind::start));
+    executor_->schedule(this);
 }
 
 send_status cell_base::push(envelope* e) noexcept {
@@ -183,10 +222,8 @@ bool cell_base::after_pop(envelope* e) noexcept {
         futex_wake(b.size, 1);
     }
     if (b.policy == overflow::drop_oldest && before > b.capacity) {
-        auto why = std::make_exception_ptr(mailbox_full(name() + ": mailbox full, the oldest message was dropped"));
-        if (!e->reject(why)) {
-            system_->dead_letter(name(), e->type(), "dropped as the oldest message of a full mailbox");
-        }
+        system_->dead_letter(name(), e->type(), "dropped as the oldest message of a full mailbox");
+        e->reject(std::make_exception_ptr(mailbox_full(name() + ": mailbox full, the oldest message was dropped")));
         delete e;
         return false;
     }
@@ -304,6 +341,7 @@ void cell_base::deliver(untyped_send send) {
         return;
     }
     if (send.reply != nullptr) {
+        send.reply->set_producer(this);
         send_or_reject(e);
     } else {
         send_or_throw(e);

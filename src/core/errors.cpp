@@ -43,6 +43,26 @@ void futex_wake(std::atomic<std::uint32_t>& word, int count) noexcept {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, count, nullptr, nullptr, 0);
 }
 
+std::string short_type_name(const std::type_info& t) {
+    // The last component at template depth 0: "app::pinger" -> "pinger",
+    // "ns::worker<ns::job>" -> "worker<ns::job>".
+    std::string full = type_name(t);
+    int depth = 0;
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < full.size(); ++i) {
+        char c = full[i];
+        if (c == '<' || c == '(') {
+            ++depth;
+        } else if (c == '>' || c == ')') {
+            --depth;
+        } else if (depth == 0 && c == ':' && i + 1 < full.size() && full[i + 1] == ':') {
+            start = i + 2;
+            ++i;
+        }
+    }
+    return full.substr(start);
+}
+
 std::string type_name(const std::type_info& t) {
     int status = 0;
     std::unique_ptr<char, void (*)(void*)> name(abi::__cxa_demangle(t.name(), nullptr, nullptr, &status), std::free);
@@ -116,7 +136,7 @@ void state_base::wait() const {
     if (ready()) {
         return;
     }
-    prepare_to_block(producer_);
+    blocking_wait guard(producer_);
     for (int i = 0; i < spin_before_sleep; ++i) {
         if (ready()) {
             return;
@@ -140,7 +160,7 @@ bool state_base::wait_until(std::chrono::steady_clock::time_point deadline) cons
     if (ready()) {
         return true;
     }
-    prepare_to_block(producer_);
+    blocking_wait guard(producer_);
     for (int i = 0; i < spin_before_sleep; ++i) {
         if (ready()) {
             return true;

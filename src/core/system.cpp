@@ -14,6 +14,7 @@ system_state::system_state(troupe::system& o, system_options opts)
 }
 
 executor& system_state::new_dedicated_thread() {
+    reap_dedicated_threads(false);
     std::lock_guard lock(dedicated_mutex_);
     auto& t = dedicated_.emplace_back(std::make_unique<dedicated_thread>());
     return *t;

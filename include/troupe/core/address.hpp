@@ -35,13 +35,15 @@ public:
     /// a dead target, an unhandled type or a wrong R fail the future.
     template <class R, class M>
     future<R> ask(M&& msg) const {
-        promise<R> p;
-        auto result = p.get_future();
-        message box(std::forward<M>(msg));
+        // A bare state, not a promise: the target's envelope takes its own reference, and
+        // dropping ours must not complete the future with broken_promise.
+        detail::state_ptr<detail::shared_state<R>> reply(detail::shared_state<R>::make());
+        auto result = detail::make_future(reply);
         try {
-            target().deliver({box, p.shared().get(), &typeid(R)});
+            message box(std::forward<M>(msg));
+            target().deliver({box, reply.get(), &typeid(R)});
         } catch (...) {
-            p.shared()->try_set_error(std::current_exception());
+            reply->try_set_error(std::current_exception());
         }
         return result;
     }

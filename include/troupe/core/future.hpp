@@ -159,7 +159,6 @@ public:
         if (this != &o) {
             abandon();
             s_ = std::move(o.s_);
-            for_handler_ = false;
         }
         return *this;
     }
@@ -192,16 +191,7 @@ public:
     /// For the runtime: the state.
     const detail::state_ptr<detail::shared_state<T>>& shared() const noexcept { return s_; }
 
-    /// For the runtime: the promise handed to a handler. If the handler throws while still
-    /// holding it, the runtime gives the asker that exception rather than broken_promise.
-    static promise for_handler(const detail::state_ptr<detail::shared_state<T>>& s) {
-        return promise(s, std::uncaught_exceptions());
-    }
-
 private:
-    promise(detail::state_ptr<detail::shared_state<T>> s, int unwinding) noexcept
-        : s_(std::move(s)), for_handler_(true), unwinding_(unwinding) {}
-
     detail::shared_state<T>& state() {
         if (!s_) {
             throw no_state("this promise was moved from");
@@ -209,8 +199,10 @@ private:
         return *s_.get();
     }
     void abandon() noexcept {
-        const bool handler_threw = for_handler_ && std::uncaught_exceptions() > unwinding_;
-        if (s_ && !s_->ready() && !handler_threw) {
+        // A promise dropped while its handler unwinds: the runtime gives the asker that
+        // exception (a better answer than broken_promise) once the handler has thrown.
+        const bool handler_throwing = s_ && s_->in_handler() && std::uncaught_exceptions() > 0;
+        if (s_ && !s_->ready() && !handler_throwing) {
             s_->try_set_error(std::make_exception_ptr(
                 broken_promise("the promise was dropped without a value (the reply will never come)")));
         }
@@ -218,8 +210,6 @@ private:
     }
 
     detail::state_ptr<detail::shared_state<T>> s_;
-    bool for_handler_ = false;
-    int unwinding_ = 0;
 };
 
 /// A future that already holds `value`.

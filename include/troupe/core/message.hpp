@@ -15,6 +15,8 @@ namespace troupe {
 namespace detail {
 /// The readable name of a type ("greeter", "std::string").
 std::string type_name(const std::type_info& t);
+/// The name without its namespaces ("pinger" for app::pinger), used to name actors.
+std::string short_type_name(const std::type_info& t);
 }  // namespace detail
 
 /// A message of any type. Inboxes hand these out; `is<T>()` and `get<T>()` look inside.

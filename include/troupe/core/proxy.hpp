@@ -46,24 +46,26 @@ struct proxy_set {};
 template <class A, class T, class Path>
 class proxy {
 public:
-    /// Calls `fn(args...)` on the object; a future of its result. Arguments are copied (or
-    /// moved) into the message. An exception from `fn` fails the future; the actor goes on.
+    /// Calls `fn(args...)` on the object; a future of its result. `fn` is a member function
+    /// pointer (`&calculator::add`) or a function taking the object first (for overloads and
+    /// default arguments: `[](calculator& c) { return c.add(1); }`; capture nothing the actor
+    /// must not share). Arguments are copied (or moved) into the message. An exception from
+    /// `fn` fails the future; the actor goes on.
     template <class F, class... Args>
     auto call(F fn, Args&&... args) const {
-        static_assert(std::is_member_function_pointer_v<F>,
-                      "troupe: call() takes a member function pointer, e.g. &calculator::add");
         static_assert(std::is_invocable_v<F, T&, std::decay_t<Args>...>,
-                      "troupe: this member function cannot be called with these arguments");
+                      "troupe: call() needs a member function (or a function of the object) that can be "
+                      "called with these arguments");
         using R = std::invoke_result_t<F, T&, std::decay_t<Args>...>;
         return send<std::decay_t<R>, detail::proxy_call>(bind(fn, std::forward<Args>(args)...));
     }
-    /// Calls `fn(args...)` without waiting for a result (tell semantics). An exception from
+    /// Calls `fn(args...)` as call() does, without waiting for a result (tell semantics). An exception from
     /// `fn` is the actor's failure (on_failure, then it stops), as for any tell.
     template <class F, class... Args>
     void defer(F fn, Args&&... args) const {
-        static_assert(std::is_member_function_pointer_v<F>, "troupe: defer() takes a member function pointer");
         static_assert(std::is_invocable_v<F, T&, std::decay_t<Args>...>,
-                      "troupe: this member function cannot be called with these arguments");
+                      "troupe: defer() needs a member function (or a function of the object) that can be "
+                      "called with these arguments");
         auto body = bind(fn, std::forward<Args>(args)...);
         auto run = [body = std::move(body)](A& a) mutable { (void)body(a); };
         cell().send_or_throw(new detail::call_envelope<A, void, decltype(run), detail::proxy_call>(std::move(run), {}));

@@ -72,8 +72,9 @@ public:
         return false;
     }
 
-    /// Sends `msg` and returns a future of the handler's result. Never throws: a dead actor or
-    /// a full mailbox fail the future; an exception in the handler reaches the future.
+    /// Sends `msg` and returns a future of the handler's result. A dead actor or a full mailbox
+    /// fail the future; an exception in the handler reaches the future. Only an empty ref
+    /// throws (troupe::actor_dead).
     template <class M>
     auto ask(M&& msg) const -> future<detail::reply_t<A, std::decay_t<M>>> {
         using message_type = std::decay_t<M>;

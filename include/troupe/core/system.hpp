@@ -22,8 +22,8 @@ namespace troupe {
 
 /// Settings of a system.
 struct system_options {
-    scheduler_options scheduler;  ///< worker count, batch size, spinning
-    std::string name = "troupe";  ///< for logs
+    scheduler_options scheduler{};  ///< worker count, batch size, spinning
+    std::string name = "troupe";    ///< for logs
 };
 
 /// An actor system. Several may live in one process; each has its own workers and registry.

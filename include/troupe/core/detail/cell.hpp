@@ -141,7 +141,7 @@ public:
 
 protected:
     const std::string& type_label() const noexcept override {
-        static const std::string label = type_name(typeid(A));
+        static const std::string label = short_type_name(typeid(A));
         return label;
     }
     void destroy_object() noexcept override {

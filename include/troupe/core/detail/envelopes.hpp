@@ -82,13 +82,11 @@ public:
 
     void run(actor& a) override {
         A& target = static_cast<A&>(a);
-        if (!reply_) {
-            if constexpr (returning_handler<A, M>) {
+        if constexpr (returning_handler<A, M>) {
+            if (!reply_) {
                 target.handle(std::move(msg_));
-            } else {
-                target.handle(std::move(msg_), promise<typename M::reply_type>());
+                return;
             }
-        } else if constexpr (returning_handler<A, M>) {
             answer(*reply_.get(), typeid(M), [&]() -> R {
                 if constexpr (std::is_void_v<R>) {
                     target.handle(std::move(msg_));
@@ -97,18 +95,36 @@ public:
                 }
             });
         } else {
-            try {
-                target.handle(std::move(msg_), promise<R>::for_handler(reply_));
-            } catch (...) {
-                log_returned_error(typeid(M), std::current_exception());
-                reply_->try_set_error(std::current_exception());
+            using promised = typename M::reply_type;
+            if constexpr (std::is_same_v<R, promised>) {
+                if (reply_) {
+                    run_promising(target);
+                    return;
+                }
             }
+            // A tell: the handler still gets a promise, whose value nobody reads.
+            target.handle(std::move(msg_), promise<promised>());
         }
     }
     bool reject(const std::exception_ptr& why) noexcept override { return reply_ && reply_->try_set_error(why); }
     const std::type_info& type() const noexcept override { return typeid(M); }
 
 private:
+    void run_promising(A& target) {
+        // While the handler runs, a promise it drops by throwing does not break the reply:
+        // the exception itself goes to the asker.
+        reply_->enter_handler();
+        try {
+            target.handle(std::move(msg_), promise<R>(reply_));
+        } catch (...) {
+            reply_->leave_handler();
+            log_returned_error(typeid(M), std::current_exception());
+            reply_->try_set_error(std::current_exception());
+            return;
+        }
+        reply_->leave_handler();
+    }
+
     M msg_;
     state_ptr<shared_state<R>> reply_;
 };

@@ -18,10 +18,20 @@ namespace troupe::detail {
 
 class cell_base;
 
-/// Called before a thread blocks on a future: throws troupe::deadlock when the blocked thread
-/// runs the very actor that would complete it, and lets a pool worker hand its pending work to
-/// the other workers first. Defined with the scheduler.
-void prepare_to_block(const cell_base* producer);
+/// Brackets a blocking wait on a result that `producer` (may be null) will give. Before the
+/// wait it throws troupe::deadlock if the waiting thread runs an actor that the producer is,
+/// directly or through a chain of actors blocked on each other, itself waiting for; and it lets
+/// a pool worker hand its pending work to the other workers. Defined with the cells.
+class blocking_wait {
+public:
+    explicit blocking_wait(const cell_base* producer);
+    ~blocking_wait();
+    blocking_wait(const blocking_wait&) = delete;
+    blocking_wait& operator=(const blocking_wait&) = delete;
+
+private:
+    const cell_base* waiter_ = nullptr;
+};
 
 /// A value type for future<void>.
 struct unit {};
@@ -95,6 +105,11 @@ public:
     void set_producer(const cell_base* producer) noexcept { producer_ = producer; }
     const cell_base* producer() const noexcept { return producer_; }
 
+    /// Marks the span in which a handler that took this state's promise runs (see promise).
+    void enter_handler() noexcept { status_.fetch_or(handler_bit, std::memory_order_relaxed); }
+    void leave_handler() noexcept { status_.fetch_and(~handler_bit, std::memory_order_relaxed); }
+    bool in_handler() const noexcept { return (status_.load(std::memory_order_relaxed) & handler_bit) != 0; }
+
 protected:
     state_base() = default;
     virtual ~state_base() = default;
@@ -116,6 +131,7 @@ private:
     static constexpr std::uint32_t done_mask = value_bit | error_bit;
     static constexpr std::uint32_t claimed_bit = 4;
     static constexpr std::uint32_t waiters_bit = 8;
+    static constexpr std::uint32_t handler_bit = 16;
     static constexpr std::uintptr_t closed = 1;
 
     friend class state_access;
