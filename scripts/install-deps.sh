@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs the Debian packages troupe needs to build, test and format-check, and nothing
+# else. Idempotent: when everything is present it only checks (no apt-get at all).
+#
+#   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, clang-format
+#   scripts/install-deps.sh --bench   also libbenchmark-dev and libcaf-dev for bench/
+set -euo pipefail
+
+usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+
+packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest clang-format)
+for arg in "$@"; do
+    case "$arg" in
+        --bench) packages+=(libbenchmark-dev libcaf-dev) ;;
+        -h | --help) usage; exit 0 ;;
+        *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
+    esac
+done
+
+# A package counts as present only when dpkg has it fully installed ("install ok installed").
+missing=()
+for pkg in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+    if [[ "$status" != "install ok installed" ]]; then
+        missing+=("$pkg")
+    fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+    echo "install-deps.sh: all ${#packages[@]} packages present"
+    exit 0
+fi
+
+sudo=()
+if [[ $(id -u) -ne 0 ]]; then
+    if ! command -v sudo >/dev/null; then
+        echo "install-deps.sh: missing ${missing[*]}; not root and no sudo to install them" >&2
+        exit 1
+    fi
+    sudo=(sudo -n)  # -n: fail rather than wait for a password nobody will type (CI has no stdin)
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
