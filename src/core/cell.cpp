@@ -53,22 +53,35 @@ wait_for_graph& waits() {
 }
 }  // namespace
 
+void add_wait_edge(const cell_base& waiter, const cell_base* producer) {
+    if (producer == nullptr) {
+        return;
+    }
+    if (producer == &waiter) {
+        throw deadlock(waiter.name() +
+                       " would wait for ever: it is blocked on a reply (or a stop) that only it can give");
+    }
+    auto& g = waits();
+    std::lock_guard lock(g.mutex);
+    std::string chain = waiter.name() + " -> " + producer->name();
+    for (auto it = g.edges.find(producer); it != g.edges.end(); it = g.edges.find(it->second)) {
+        chain += " -> " + it->second->name();
+        if (it->second == &waiter) {
+            throw deadlock("actors wait for each other in a cycle, each for the next: " + chain);
+        }
+    }
+    g.edges[&waiter] = producer;
+}
+
+void remove_wait_edge(const cell_base& waiter) noexcept {
+    auto& g = waits();
+    std::lock_guard lock(g.mutex);
+    g.edges.erase(&waiter);
+}
+
 blocking_wait::blocking_wait(const cell_base* producer) {
     if (producer != nullptr && running != nullptr) {
-        if (producer == running) {
-            throw deadlock(running->name() +
-                           " would wait for ever: it is blocked on a reply (or a stop) that only it can give");
-        }
-        auto& g = waits();
-        std::lock_guard lock(g.mutex);
-        std::string chain = running->name() + " -> " + producer->name();
-        for (auto it = g.edges.find(producer); it != g.edges.end(); it = g.edges.find(it->second)) {
-            chain += " -> " + it->second->name();
-            if (it->second == running) {
-                throw deadlock("blocking asks form a cycle, each actor waits for the next: " + chain);
-            }
-        }
-        g.edges[running] = producer;
+        add_wait_edge(*running, producer);
         waiter_ = running;
     }
     before_blocking();
@@ -76,9 +89,7 @@ blocking_wait::blocking_wait(const cell_base* producer) {
 
 blocking_wait::~blocking_wait() {
     if (waiter_ != nullptr) {
-        auto& g = waits();
-        std::lock_guard lock(g.mutex);
-        g.edges.erase(waiter_);
+        remove_wait_edge(*waiter_);
     }
 }
 
@@ -95,7 +106,6 @@ void log_returned_error(const std::type_info& message, const std::exception_ptr&
 /// The runtime's own messages: start (always first) and stop (always last).
 class control final : public envelope {
 public:
-    enum class kind : std::uint8_t { start, stop };
     control(cell_base& c, kind k) noexcept : cell_(c), kind_(k) {}
 
     void run(actor&) override {
@@ -107,18 +117,49 @@ public:
     }
     bool reject(const std::exception_ptr&) noexcept override { return false; }
     const std::type_info& type() const noexcept override { return typeid(control); }
-    bool is_control() const noexcept override { return true; }
+    kind what() const noexcept override { return kind_; }
 
 private:
     cell_base& cell_;
     kind kind_;
 };
 
-cell_base::cell_base(system_state& sys, const spawn_options& options)
+struct async_state {
+    envelope* stash_head = nullptr;  // messages held back while a handler is suspended (none)
+    envelope* stash_tail = nullptr;
+    std::uint32_t live_tasks = 0;  // coroutine handlers started and not yet ended
+    std::uint32_t paused = 0;      // of those, suspended under reentrancy::none (0 or 1)
+    waiter* waiters = nullptr;     // suspended awaits, cancelled when the actor stops or fails
+    bool cancelling = false;
+    bool settling = false;  // an ending (stop or failure) waits for the live tasks
+    std::uint8_t pending_how = 0;
+    std::exception_ptr pending_error;
+
+    envelope* take_stash() noexcept {
+        envelope* e = stash_head;
+        stash_head = e->next_;
+        if (stash_head == nullptr) {
+            stash_tail = nullptr;
+        }
+        return e;
+    }
+    void stash(envelope* e) noexcept {
+        e->next_ = nullptr;
+        if (stash_tail != nullptr) {
+            stash_tail->next_ = e;
+        } else {
+            stash_head = e;
+        }
+        stash_tail = e;
+    }
+};
+
+cell_base::cell_base(system_state& sys, const spawn_options& options, reentrancy policy)
     : executor_(&sys.pool),
       system_(&sys),
       id_(sys.next_id.fetch_add(1, std::memory_order_relaxed)),
-      dedicated_(options.dedicated_thread) {
+      dedicated_(options.dedicated_thread),
+      policy_(policy) {
     if (!options.name.empty()) {
         custom_name_ = std::make_unique<std::string>(options.name);
     }
@@ -135,7 +176,11 @@ cell_base::~cell_base() {
         reinterpret_cast<shared_state<void>*>(t)->release();
     }
     // Messages can only be left here if the actor never started (spawn failed half-way).
-    drain_rejected(mailbox_.close(), false);
+    drain_rejected(mailbox_.seal(), false);
+}
+
+troupe::system& cell_base::system() const noexcept {
+    return system_->owner;
 }
 
 std::string cell_base::name() const {
@@ -148,7 +193,7 @@ void cell_base::start() {
     }
     // The start message goes in first, so that it precedes anything sent through a registry
     // lookup; the cell is scheduled only once it is registered, so on_start can find itself.
-    mailbox_.push(new control(*this, control::kind::start));
+    mailbox_.push(new control(*this, envelope::kind::start));
     system_->actors.add(*this);  // the registry's reference keeps the cell alive while it runs
     executor_->schedule(this);
 }
@@ -224,7 +269,7 @@ bool cell_base::after_pop(envelope* e) noexcept {
     if (b.policy == overflow::drop_oldest && before > b.capacity) {
         system_->dead_letter(name(), e->type(), "dropped as the oldest message of a full mailbox");
         e->reject(std::make_exception_ptr(mailbox_full(name() + ": mailbox full, the oldest message was dropped")));
-        delete e;
+        e->dispose();
         return false;
     }
     return true;
@@ -270,7 +315,7 @@ void cell_base::send_or_reject(envelope* e) noexcept {
 }
 
 bool cell_base::request_stop() {
-    auto* pill = new control(*this, control::kind::stop);
+    auto* pill = new control(*this, envelope::kind::stop);
     switch (mailbox_.push_and_close(pill)) {
         case mailbox::push_result::queued:
             return true;
@@ -280,7 +325,7 @@ bool cell_base::request_stop() {
         case mailbox::push_result::closed:
             break;
     }
-    delete pill;
+    pill->dispose();
     return false;
 }
 
@@ -352,13 +397,16 @@ void cell_base::run_job() noexcept {
     cell_base* previous = std::exchange(running, this);
     const unsigned batch = system_->options.scheduler.batch;
     for (unsigned n = 0; n < batch; ++n) {
-        envelope* e = mailbox_.pop();
+        envelope* e = next_envelope();
         if (e == nullptr) {
             if (mailbox_.try_idle()) {
                 // From here on another worker may run this cell: touch nothing.
                 running = previous;
                 return;
             }
+            continue;
+        }
+        if (hold_back(e)) {
             continue;
         }
         dispatch(e);
@@ -372,6 +420,37 @@ void cell_base::run_job() noexcept {
     executor_->yield(this);
 }
 
+envelope* cell_base::next_envelope() noexcept {
+    if (async_ && async_->paused == 0 && async_->stash_head != nullptr) {
+        return async_->take_stash();  // older than anything still in the mailbox
+    }
+    return mailbox_.pop();
+}
+
+bool cell_base::hold_back(envelope* e) noexcept {
+    if (!async_ || e->what() == envelope::kind::resume) {
+        return false;
+    }
+    if (async_->paused != 0) {
+        // A handler is suspended (reentrancy::none): keep the message for later, in order. A
+        // stop request cancels the suspended handler's awaits now, so it cannot wait for ever.
+        if (e->what() == envelope::kind::stop) {
+            begin_cancelling();
+        }
+        async_->stash(e);
+        return true;
+    }
+    if (async_->settling && e->what() == envelope::kind::message) {
+        // The actor failed and only waits for its coroutines to unwind.
+        try {
+            e->reject(std::make_exception_ptr(actor_dead(name() + " failed before handling the message")));
+        } catch (...) {}
+        e->dispose();
+        return true;
+    }
+    return false;
+}
+
 void cell_base::dispatch(envelope* e) noexcept {
     if (!after_pop(e)) {
         return;
@@ -379,9 +458,95 @@ void cell_base::dispatch(envelope* e) noexcept {
     try {
         e->run(object());
     } catch (...) {
-        fail(std::current_exception(), *e);
+        fail(std::current_exception(), e->type());
     }
-    delete e;
+    e->dispose();
+}
+
+void cell_base::task_started() {
+    if (!async_) {
+        async_ = std::make_unique<async_state>();
+    }
+    ++async_->live_tasks;
+    if (policy_ == reentrancy::none) {
+        ++async_->paused;
+    }
+}
+
+void cell_base::task_finished(std::exception_ptr error, const std::type_info& message) noexcept {
+    --async_->live_tasks;
+    if (policy_ == reentrancy::none) {
+        --async_->paused;
+    }
+    if (error) {
+        fail(std::move(error), message);
+    } else if (async_->settling && async_->live_tasks == 0) {
+        finish(static_cast<ending>(async_->pending_how), std::move(async_->pending_error));
+    }
+}
+
+bool cell_base::cancelling() const noexcept {
+    return async_ && async_->cancelling;
+}
+
+void cell_base::add_waiter(waiter& w) noexcept {
+    w.prev_waiter_ = nullptr;
+    w.next_waiter_ = async_->waiters;
+    if (async_->waiters != nullptr) {
+        async_->waiters->prev_waiter_ = &w;
+    }
+    async_->waiters = &w;
+}
+
+void cell_base::remove_waiter(waiter& w) noexcept {
+    if (w.prev_waiter_ != nullptr) {
+        w.prev_waiter_->next_waiter_ = w.next_waiter_;
+    } else if (async_->waiters == &w) {
+        async_->waiters = w.next_waiter_;
+    }
+    if (w.next_waiter_ != nullptr) {
+        w.next_waiter_->prev_waiter_ = w.prev_waiter_;
+    }
+    w.prev_waiter_ = w.next_waiter_ = nullptr;
+}
+
+void cell_base::begin_cancelling() noexcept {
+    if (!async_ || async_->cancelling) {
+        return;
+    }
+    async_->cancelling = true;
+    // cancel() only posts a resumption, so the list does not change under us.
+    for (waiter* w = async_->waiters; w != nullptr; w = w->next_waiter_) {
+        w->cancel();
+    }
+}
+
+bool cell_base::post_internal(envelope* e) noexcept {
+    switch (mailbox_.push_internal(e)) {
+        case mailbox::push_result::queued:
+            return true;
+        case mailbox::push_result::became_ready:
+            executor_->schedule(this);
+            return true;
+        case mailbox::push_result::closed:
+            break;
+    }
+    return false;
+}
+
+void cell_base::settle(ending how, std::exception_ptr error) noexcept {
+    if (async_ && async_->live_tasks != 0) {
+        // Coroutine handlers are still suspended: cancel them and end once the last one has.
+        if (!async_->settling) {
+            async_->settling = true;
+            async_->pending_how = static_cast<std::uint8_t>(how);
+            async_->pending_error = std::move(error);
+        }
+        mailbox_.close_to_senders();
+        begin_cancelling();
+        return;
+    }
+    finish(how, std::move(error));
 }
 
 void cell_base::do_start() noexcept {
@@ -395,21 +560,27 @@ void cell_base::do_start() noexcept {
 }
 
 void cell_base::do_stop() noexcept {
-    finish(ending::stopped, nullptr);
+    settle(ending::stopped, nullptr);
 }
 
-void cell_base::fail(std::exception_ptr error, const envelope& culprit) noexcept {
+void cell_base::fail(std::exception_ptr error, const std::type_info& culprit) noexcept {
     try {
         troupe::logger()->error("{}: unhandled exception while handling {}, the actor stops: {}", name(),
-                                type_name(culprit.type()), describe(error));
+                                type_name(culprit), describe(error));
     } catch (...) {}
-    finish(ending::failed, std::move(error));
+    settle(ending::failed, std::move(error));
 }
 
 void cell_base::finish(ending how, std::exception_ptr error) noexcept {
     phase_ = phase::finished;
     // Refuse every later message, and tell the senders of queued ones that they were not handled.
-    drain_rejected(mailbox_.close(), true);
+    envelope* rest = mailbox_.seal();
+    if (async_ && async_->stash_head != nullptr) {
+        async_->stash_tail->next_ = rest;  // the held-back messages are the older ones
+        rest = async_->stash_head;
+        async_->stash_head = async_->stash_tail = nullptr;
+    }
+    drain_rejected(rest, true);
     // Leave the registry; its reference passes to run_job, which releases it last.
     system_->actors.remove(*this);
     try {
@@ -453,7 +624,7 @@ void cell_base::drain_rejected(envelope* rest, bool log) noexcept {
                 ++tells;
             }
         }
-        delete rest;
+        rest->dispose();
         rest = next;
     }
     if (tells != 0 && log) {

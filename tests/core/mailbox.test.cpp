@@ -98,10 +98,17 @@ TEST(mailbox, push_and_close_is_the_last_message) {
     EXPECT_EQ(value_of(m.pop()), 1);
     EXPECT_EQ(value_of(m.pop()), 2);
     EXPECT_EQ(m.pop(), nullptr);
-    EXPECT_FALSE(m.try_idle()) << "a closed mailbox never goes idle";
+    // Closed to senders, the actor may still wait (idle) for its coroutines' resumptions.
+    EXPECT_TRUE(m.try_idle());
+    EXPECT_EQ(m.push(es.make(5)), mailbox::push_result::closed);
+    EXPECT_EQ(m.push_internal(es.make(6)), mailbox::push_result::became_ready);
+    EXPECT_EQ(m.push_internal(es.make(7)), mailbox::push_result::queued);
+    EXPECT_EQ(value_of(m.pop()), 6);
+    EXPECT_EQ(value_of(m.pop()), 7);
+    EXPECT_TRUE(m.closed());
 }
 
-TEST(mailbox, close_returns_every_message_not_yet_popped_in_order) {
+TEST(mailbox, seal_returns_every_message_not_yet_popped_in_order) {
     envelopes es;
     mailbox m;
     for (int i = 1; i <= 3; ++i) {
@@ -110,17 +117,18 @@ TEST(mailbox, close_returns_every_message_not_yet_popped_in_order) {
     EXPECT_EQ(value_of(m.pop()), 1);  // 2 and 3 now sit in the consumer's private list
     (void)m.push(es.make(4));
     std::vector<int> rest;
-    for (auto* e = m.close(); e != nullptr; e = e->next_) {
+    for (auto* e = m.seal(); e != nullptr; e = e->next_) {
         rest.push_back(value_of(e));
     }
     EXPECT_EQ(rest, (std::vector<int>{2, 3, 4}));
     EXPECT_TRUE(m.closed());
     EXPECT_EQ(m.push(es.make(5)), mailbox::push_result::closed);
+    EXPECT_EQ(m.push_internal(es.make(6)), mailbox::push_result::closed) << "sealed refuses everything";
 }
 
-TEST(mailbox, an_idle_mailbox_closes_empty) {
+TEST(mailbox, an_idle_mailbox_seals_empty) {
     mailbox m;
-    EXPECT_EQ(m.close(), nullptr);
+    EXPECT_EQ(m.seal(), nullptr);
     EXPECT_TRUE(m.closed());
 }
 

@@ -705,7 +705,7 @@ TEST(ref, an_ask_cycle_between_two_actors_is_detected) {
     // a waits for b, and b (asked to ask back) waits for a. Whichever of the two starts waiting
     // second closes the cycle and gets the deadlock; usually b, but a if b got there first.
     const std::string result = a.ask(ping{}).get(patience());
-    const std::string cycle = "deadlock: blocking asks form a cycle, each actor waits for the next: ";
+    const std::string cycle = "deadlock: actors wait for each other in a cycle, each for the next: ";
     const std::string b_detects = "peer said: " + cycle + b.name() + " -> " + a.name() + " -> " + b.name();
     const std::string a_detects = cycle + a.name() + " -> " + b.name() + " -> " + a.name();
     EXPECT_TRUE(result == b_detects || result == a_detects) << result;

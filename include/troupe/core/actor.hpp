@@ -20,6 +20,13 @@ template <class A>
 class cell;
 }  // namespace detail
 
+/// How an actor's coroutine handlers share it while they are suspended. Declare it in the
+/// actor class: `static constexpr troupe::reentrancy reentrancy_policy = troupe::reentrancy::interleave;`
+enum class reentrancy : unsigned char {
+    none,        ///< the default: the mailbox waits while a handler is suspended
+    interleave,  ///< other messages run at suspension points, one at a time
+};
+
 /// What an actor can ask of the runtime about itself, reached through actor::self().
 class context {
 public:

@@ -25,6 +25,12 @@ public:
     using error::error;
 };
 
+/// A coroutine's await was cancelled: its actor began to stop or fail, or a cancel scope ended.
+class cancelled : public error {
+public:
+    using error::error;
+};
+
 /// A blocking wait would never end: an actor waiting for a reply only it could produce.
 class deadlock : public error {
 public:

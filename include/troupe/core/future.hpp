@@ -99,6 +99,9 @@ public:
     template <class F>
     auto then(F f) const;
 
+    /// For the runtime: the actor that will complete this future, if known.
+    const detail::cell_base* producer() const noexcept { return s_ ? s_->producer() : nullptr; }
+
     /// For the runtime: calls `f(shared state)` once complete (value or error).
     template <class F>
     void then_state(F f) const;

@@ -31,8 +31,8 @@ namespace detail {
 
 /// The queue itself. Producers push onto a lock-free LIFO stack (one CAS); the consumer takes
 /// the whole stack at once and reverses it into a private FIFO list, so pops are atomic-free.
-/// The head word also carries two states: "idle" (empty and its actor not scheduled) and
-/// "closed" (refuses every push).
+/// The head word also carries three flags: "idle" (empty and its actor not scheduled), "closed"
+/// (refuses senders) and "sealed" (the actor finished: refuses everything).
 class mailbox {
 public:
     enum class push_result {
@@ -46,9 +46,12 @@ public:
     mailbox& operator=(const mailbox&) = delete;
 
     /// Appends `e` unless the mailbox is closed. Wait-free except for CAS retries.
-    push_result push(envelope* e) noexcept { return push_impl(e, 0); }
+    push_result push(envelope* e) noexcept { return push_impl(e, closed_bit | sealed_bit, 0); }
     /// Appends `e` as the very last message and closes the mailbox in the same step.
-    push_result push_and_close(envelope* e) noexcept { return push_impl(e, closed_bit); }
+    push_result push_and_close(envelope* e) noexcept { return push_impl(e, closed_bit | sealed_bit, closed_bit); }
+    /// Appends a runtime message (a coroutine's resumption) that must get in even after the
+    /// mailbox closed to senders; refused only once the actor has finished (sealed).
+    push_result push_internal(envelope* e) noexcept { return push_impl(e, sealed_bit, 0); }
 
     /// Consumer: the next message in FIFO order, or nullptr if there is none right now.
     envelope* pop() noexcept {
@@ -62,19 +65,26 @@ public:
         return e;
     }
     /// Consumer: marks the mailbox idle if it is empty. Returns false if a message arrived
-    /// meanwhile (keep running) or the mailbox is closed.
+    /// meanwhile (keep running).
     bool try_idle() noexcept {
-        std::uintptr_t expected = 0;
+        if (cache_ != nullptr) {
+            return false;
+        }
+        // Empty means no nodes; the closed bit may be set (an actor waiting for its coroutines).
+        std::uintptr_t expected = head_.load(std::memory_order_relaxed) & closed_bit;
         // release: what the consumer did so far happens before whoever schedules it next;
         // acquire on failure: see the messages that made it fail.
-        return cache_ == nullptr &&
-               head_.compare_exchange_strong(expected, idle, std::memory_order_acq_rel, std::memory_order_acquire);
+        return head_.compare_exchange_strong(expected, expected | idle_bit, std::memory_order_acq_rel,
+                                             std::memory_order_acquire);
     }
-    /// Consumer: closes the mailbox and returns every message not yet popped, in FIFO order.
-    envelope* close() noexcept {
-        // acq_rel: take ownership of the pushed nodes and publish the closed state.
-        std::uintptr_t h = head_.exchange(closed_bit, std::memory_order_acq_rel);
-        envelope* rest = reverse(h == idle ? nullptr : as_envelope(h));
+    /// Consumer: refuses senders from now on (runtime messages still get in).
+    void close_to_senders() noexcept { head_.fetch_or(closed_bit, std::memory_order_acq_rel); }
+    /// Consumer: seals the mailbox (it refuses everything) and returns every message not yet
+    /// popped, in FIFO order.
+    envelope* seal() noexcept {
+        // acq_rel: take ownership of the pushed nodes and publish the sealed state.
+        std::uintptr_t h = head_.exchange(closed_bit | sealed_bit, std::memory_order_acq_rel);
+        envelope* rest = reverse(as_envelope(h));
         if (cache_ == nullptr) {
             return rest;
         }
@@ -85,29 +95,32 @@ public:
         last->next_ = rest;
         return std::exchange(cache_, nullptr);
     }
-    /// True once closed (by push_and_close or close).
+    /// True once closed to senders (by push_and_close, close_to_senders or seal).
     bool closed() const noexcept { return (head_.load(std::memory_order_acquire) & closed_bit) != 0; }
 
 private:
-    static constexpr std::uintptr_t closed_bit = 1;
-    static constexpr std::uintptr_t idle = 2;  // never a valid envelope address
+    // The head word: the newest node's address (envelopes are 8-aligned) or-ed with three flags.
+    static constexpr std::uintptr_t closed_bit = 1;  // senders are refused
+    static constexpr std::uintptr_t idle_bit = 2;    // empty, and the actor is not scheduled
+    static constexpr std::uintptr_t sealed_bit = 4;  // the actor finished: everything is refused
+    static constexpr std::uintptr_t flag_mask = 7;
 
-    static envelope* as_envelope(std::uintptr_t h) noexcept { return reinterpret_cast<envelope*>(h & ~closed_bit); }
+    static envelope* as_envelope(std::uintptr_t h) noexcept { return reinterpret_cast<envelope*>(h & ~flag_mask); }
 
-    push_result push_impl(envelope* e, std::uintptr_t close) noexcept {
+    push_result push_impl(envelope* e, std::uintptr_t refused_if, std::uintptr_t also_set) noexcept {
         // relaxed: the CAS below re-reads the value.
         std::uintptr_t h = head_.load(std::memory_order_relaxed);
         for (;;) {
-            if ((h & closed_bit) != 0) {
+            if ((h & refused_if) != 0) {
                 return push_result::closed;
             }
-            e->next_ = h == idle ? nullptr : as_envelope(h);
+            e->next_ = as_envelope(h);
+            const std::uintptr_t next = reinterpret_cast<std::uintptr_t>(e) | (h & closed_bit) | also_set;
             // release: the message's contents happen before the consumer takes it. acquire: when
             // the mailbox was idle, the consumer's last turn happens before we schedule it again.
             // A failed CAS only re-reads the head word.
-            if (head_.compare_exchange_weak(h, reinterpret_cast<std::uintptr_t>(e) | close, std::memory_order_acq_rel,
-                                            std::memory_order_relaxed)) {
-                return h == idle ? push_result::became_ready : push_result::queued;
+            if (head_.compare_exchange_weak(h, next, std::memory_order_acq_rel, std::memory_order_relaxed)) {
+                return (h & idle_bit) != 0 ? push_result::became_ready : push_result::queued;
             }
         }
     }
@@ -115,11 +128,12 @@ private:
     void refill() noexcept {
         // relaxed pre-check keeps pops of an empty mailbox free of atomic RMWs.
         std::uintptr_t h = head_.load(std::memory_order_relaxed);
-        if ((h & ~closed_bit) == 0 || h == idle) {
+        if ((h & ~flag_mask) == 0) {
             return;
         }
-        // acquire: see the contents of every message taken; the closed bit stays set.
-        h = head_.fetch_and(closed_bit, std::memory_order_acquire);
+        // acquire: see the contents of every message taken. The flags stay (idle is never set
+        // while the consumer runs).
+        h = head_.fetch_and(flag_mask, std::memory_order_acquire);
         cache_ = reverse(as_envelope(h));
     }
 
@@ -134,7 +148,7 @@ private:
         return out;
     }
 
-    std::atomic<std::uintptr_t> head_{idle};
+    std::atomic<std::uintptr_t> head_{idle_bit};
     envelope* cache_ = nullptr;  // consumer-only, FIFO order
 };
 

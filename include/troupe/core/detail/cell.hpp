@@ -35,6 +35,28 @@ struct bound_state {
     std::atomic<std::uint32_t> blocked{0};  // senders waiting for room
 };
 
+/// A suspended coroutine of an actor, which the actor cancels when it begins to stop or fail.
+/// Registered and cancelled only on the actor's executor.
+class waiter {
+public:
+    /// Makes the coroutine resume (soon, through the mailbox) with troupe::cancelled.
+    virtual void cancel() noexcept = 0;
+    waiter* prev_waiter_ = nullptr;
+    waiter* next_waiter_ = nullptr;
+
+protected:
+    ~waiter() = default;
+};
+
+/// The coroutine bookkeeping of an actor, allocated by its first coroutine handler.
+struct async_state;
+
+/// The wait-for graph of actors: `waiter` waits (blocked, or suspended under
+/// reentrancy::none) for a reply or a stop that `producer` gives. Throws troupe::deadlock, and
+/// adds nothing, if the producer is the waiter or (through other waits) waits for it.
+void add_wait_edge(const cell_base& waiter, const cell_base* producer);
+void remove_wait_edge(const cell_base& waiter) noexcept;
+
 /// The cell being constructed on this thread, so that actor's constructor can find it.
 cell_base*& constructing_cell() noexcept;
 /// The cell whose turn is running on this thread, or null.
@@ -63,6 +85,7 @@ public:
 
     /// The system this actor lives in (valid while the actor is alive).
     system_state& owner() const noexcept { return *system_; }
+    troupe::system& system() const noexcept;
     /// The actor object. Only on the actor's executor while it runs, or under the registry lock.
     virtual actor& object() noexcept = 0;
     /// The actor's class.
@@ -73,8 +96,25 @@ public:
     /// Called once by spawn after construction: registers and queues the start.
     void start();
 
+    // For troupe::async: coroutine handlers. All of these run on the actor's executor.
+
+    /// The actor's reentrancy policy (from its class's `reentrancy_policy`).
+    reentrancy policy() const noexcept { return policy_; }
+    /// A coroutine handler was started: under reentrancy::none the mailbox waits until it ends.
+    void task_started();
+    /// A coroutine handler ended. `error` is an exception nobody else will see (a tell's
+    /// handler threw): the actor fails with it, as for a plain handler.
+    void task_finished(std::exception_ptr error, const std::type_info& message) noexcept;
+    /// True once the actor began to stop or fail: awaits fail at once with troupe::cancelled.
+    bool cancelling() const noexcept;
+    /// Registers a suspended await, cancelled if the actor begins to stop or fail.
+    void add_waiter(waiter& w) noexcept;
+    void remove_waiter(waiter& w) noexcept;
+    /// Posts a resumption (any thread). False once the actor has finished.
+    bool post_internal(envelope* e) noexcept;
+
 protected:
-    cell_base(system_state& sys, const spawn_options& options);
+    cell_base(system_state& sys, const spawn_options& options, reentrancy policy);
     ~cell_base() override;
 
     /// The class name used in names and logs.
@@ -90,13 +130,17 @@ private:
     enum class ending : std::uint8_t { stopped, failed, start_failed };
     static constexpr std::uintptr_t done_tag = 1;
 
+    envelope* next_envelope() noexcept;
+    bool hold_back(envelope* e) noexcept;
+    void begin_cancelling() noexcept;
+    void settle(ending how, std::exception_ptr error) noexcept;
     void dispatch(envelope* e) noexcept;
     send_status send_bounded(envelope* e) noexcept;
     send_status push(envelope* e) noexcept;
     bool after_pop(envelope* e) noexcept;
     void do_start() noexcept;
     void do_stop() noexcept;
-    void fail(std::exception_ptr error, const envelope& culprit) noexcept;
+    void fail(std::exception_ptr error, const std::type_info& culprit) noexcept;
     void finish(ending how, std::exception_ptr error) noexcept;
     void drain_rejected(envelope* rest, bool log) noexcept;
 
@@ -107,9 +151,21 @@ private:
     std::unique_ptr<std::string> custom_name_;
     std::unique_ptr<bound_state> bound_;
     std::atomic<std::uintptr_t> termination_{0};  // 0, done_tag or a shared_state<void>*
+    std::unique_ptr<async_state> async_;
     phase phase_ = phase::starting;
     bool dedicated_ = false;
+    reentrancy policy_ = reentrancy::none;
 };
+
+/// An actor class's `static constexpr troupe::reentrancy reentrancy_policy`, or none.
+template <class A>
+constexpr reentrancy reentrancy_of() {
+    if constexpr (requires { A::reentrancy_policy; }) {
+        return A::reentrancy_policy;
+    } else {
+        return reentrancy::none;
+    }
+}
 
 /// Detects `using handles = troupe::handles<...>` in an actor class.
 template <class A, class = void>
@@ -125,7 +181,8 @@ template <class A>
 class cell final : public cell_base {
 public:
     template <class... Args>
-    cell(system_state& sys, const spawn_options& options, Args&&... args) : cell_base(sys, options) {
+    cell(system_state& sys, const spawn_options& options, Args&&... args)
+        : cell_base(sys, options, reentrancy_of<A>()) {
         constructing_cell() = this;
         struct reset {
             ~reset() { constructing_cell() = nullptr; }

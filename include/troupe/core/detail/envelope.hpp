@@ -28,8 +28,18 @@ public:
     virtual bool reject(const std::exception_ptr& why) noexcept = 0;
     /// The message's type, for logs and dead letters.
     virtual const std::type_info& type() const noexcept = 0;
-    /// True for the runtime's own messages (start, stop), which bypass mailbox bounds.
-    virtual bool is_control() const noexcept { return false; }
+    /// What kind of entry this is; only the runtime's own envelopes override it.
+    enum class kind : unsigned char {
+        message,  ///< a user message or proxy call
+        start,    ///< runs on_start; always first
+        stop,     ///< a requested stop; always last
+        resume,   ///< resumes a suspended coroutine handler; gets past a paused or closed mailbox
+    };
+    virtual kind what() const noexcept { return kind::message; }
+    /// True for the runtime's own messages, which bypass mailbox bounds.
+    bool is_control() const noexcept { return what() != kind::message; }
+    /// Frees the envelope once handled or rejected. Reference-counted envelopes override it.
+    virtual void dispose() noexcept { delete this; }
 
     /// Intrusive link used by the mailbox.
     envelope* next_ = nullptr;

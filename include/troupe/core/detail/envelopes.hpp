@@ -36,6 +36,14 @@ concept promising_handler = declares_reply<M> && requires(A& a, M m, promise<typ
 template <class A, class M>
 inline constexpr bool handles_v = returning_handler<A, M> || promising_handler<A, M>;
 
+/// How a handler's return value answers an ask. troupe::async specializes it for task<T>:
+/// such a handler is a coroutine, started by the runtime, whose result is the reply.
+template <class Result>
+struct handler_result {
+    using reply_type = Result;
+    static constexpr bool is_async = false;
+};
+
 template <class A, class M, class = void>
 struct reply_of {
     using type = void;
@@ -43,7 +51,8 @@ struct reply_of {
 template <class A, class M>
 requires returning_handler<A, M>
 struct reply_of<A, M> {
-    using type = std::decay_t<decltype(std::declval<A&>().handle(std::declval<M>()))>;
+    using type =
+        typename handler_result<std::decay_t<decltype(std::declval<A&>().handle(std::declval<M>()))>>::reply_type;
 };
 template <class A, class M>
 requires(!returning_handler<A, M> && promising_handler<A, M>) struct reply_of<A, M> {
@@ -83,17 +92,20 @@ public:
     void run(actor& a) override {
         A& target = static_cast<A&>(a);
         if constexpr (returning_handler<A, M>) {
-            if (!reply_) {
+            using returned = std::decay_t<decltype(target.handle(std::move(msg_)))>;
+            if constexpr (handler_result<returned>::is_async) {
+                start_coroutine<returned>(target);
+            } else if (!reply_) {
                 target.handle(std::move(msg_));
-                return;
+            } else {
+                answer(*reply_.get(), typeid(M), [&]() -> R {
+                    if constexpr (std::is_void_v<R>) {
+                        target.handle(std::move(msg_));
+                    } else {
+                        return target.handle(std::move(msg_));
+                    }
+                });
             }
-            answer(*reply_.get(), typeid(M), [&]() -> R {
-                if constexpr (std::is_void_v<R>) {
-                    target.handle(std::move(msg_));
-                } else {
-                    return target.handle(std::move(msg_));
-                }
-            });
         } else {
             using promised = typename M::reply_type;
             if constexpr (std::is_same_v<R, promised>) {
@@ -110,6 +122,17 @@ public:
     const std::type_info& type() const noexcept override { return typeid(M); }
 
 private:
+    template <class Task>
+    void start_coroutine(A& target) {
+        try {
+            handler_result<Task>::start(target.handle(std::move(msg_)), reply_, typeid(M));
+        } catch (...) {
+            if (!reply_) {
+                throw;  // a tell: the actor's failure
+            }
+            reply_->try_set_error(std::current_exception());
+        }
+    }
     void run_promising(A& target) {
         // While the handler runs, a promise it drops by throwing does not break the reply:
         // the exception itself goes to the asker.

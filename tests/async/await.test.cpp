@@ -1,0 +1,149 @@
+#include <troupe/async/await.hpp>
+
+#include <troupe/core/inbox.hpp>
+#include <troupe/core/system.hpp>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "core/test_support.hpp"
+
+namespace {
+
+using namespace std::chrono_literals;
+using troupe_test::patience;
+
+troupe::system_options two_workers() {
+    return troupe::system_options{.scheduler = {.workers = 2}};
+}
+
+struct double_it {
+    int v;
+};
+class doubler : public troupe::actor {
+public:
+    int handle(double_it m) { return m.v * 2; }
+};
+
+struct compute {
+    int v;
+};
+struct record {
+    std::string what;
+};
+struct history {};
+
+/// Awaits another actor inside a handler; under reentrancy::none nothing else runs meanwhile.
+class client : public troupe::actor {
+public:
+    explicit client(troupe::ref<doubler> d) : d_(std::move(d)) {}
+    troupe::task<int> handle(compute m) {
+        log_.push_back("start " + std::to_string(m.v));
+        int r = co_await d_.ask(double_it{m.v});
+        log_.push_back("got " + std::to_string(r));
+        co_return r + 1;
+    }
+    void handle(record r) { log_.push_back(r.what); }
+    std::vector<std::string> handle(history) { return log_; }
+
+private:
+    troupe::ref<doubler> d_;
+    std::vector<std::string> log_;
+};
+
+TEST(await, a_coroutine_handler_awaits_an_ask_and_answers) {
+    troupe::system sys(two_workers());
+    auto c = sys.spawn<client>(sys.spawn<doubler>());
+    EXPECT_EQ(c.ask(compute{20}).get(patience()), 41);
+}
+
+TEST(await, under_none_the_mailbox_waits_for_the_suspended_handler) {
+    troupe::system sys(two_workers());
+    auto c = sys.spawn<client>(sys.spawn<doubler>());
+    auto f = c.ask(compute{1});
+    c.tell(record{"later"});
+    EXPECT_EQ(f.get(patience()), 3);
+    EXPECT_EQ(c.ask(history{}).get(patience()), (std::vector<std::string>{"start 1", "got 2", "later"}));
+}
+
+struct nap {
+    int ms;
+};
+class sleeper : public troupe::actor {
+public:
+    troupe::task<std::string> handle(nap n) {
+        co_await troupe::sleep_for(std::chrono::milliseconds(n.ms));
+        co_return "rested";
+    }
+};
+
+TEST(await, sleep_for_resumes_on_the_actor) {
+    troupe::system sys(two_workers());
+    auto s = sys.spawn<sleeper>();
+    EXPECT_EQ(s.ask(nap{1}).get(patience()), "rested");
+}
+
+TEST(await, stopping_cancels_a_suspended_handler) {
+    troupe::system sys(two_workers());
+    auto s = sys.spawn<sleeper>();
+    auto f = s.ask(nap{60'000});
+    EXPECT_TRUE(s.stop(patience()));
+    EXPECT_THROW(f.get(patience()), troupe::cancelled);
+}
+
+struct ask_myself {};
+class narcissus : public troupe::actor {
+public:
+    int handle(double_it m) { return m.v; }
+    troupe::task<int> handle(ask_myself) { co_return co_await troupe::ref{this}.ask(double_it{1}); }
+};
+
+TEST(await, awaiting_its_own_ask_under_none_fails_fast) {
+    troupe::system sys(two_workers());
+    auto n = sys.spawn<narcissus>();
+    EXPECT_THROW(n.ask(ask_myself{}).get(patience()), troupe::deadlock);
+    EXPECT_EQ(n.ask(double_it{5}).get(patience()), 5) << "the actor goes on";
+}
+
+class echo_interleaved : public troupe::actor {
+public:
+    static constexpr troupe::reentrancy reentrancy_policy = troupe::reentrancy::interleave;
+    int handle(double_it m) { return m.v; }
+    troupe::task<int> handle(ask_myself) { co_return 1 + co_await troupe::ref{this}.ask(double_it{1}); }
+};
+
+TEST(await, under_interleave_an_actor_can_await_itself) {
+    troupe::system sys(two_workers());
+    auto e = sys.spawn<echo_interleaved>();
+    EXPECT_EQ(e.ask(ask_myself{}).get(patience()), 2);
+}
+
+struct boom {};
+class failing : public troupe::actor {
+public:
+    troupe::task<void> handle(boom) {
+        co_await troupe::sleep_for(1ms);
+        throw std::runtime_error("late boom");
+    }
+};
+
+TEST(await, a_told_coroutine_that_throws_fails_the_actor) {
+    troupe_test::log_capture quiet;
+    troupe::system sys(two_workers());
+    auto f = sys.spawn<failing>();
+    f.tell(boom{});
+    f.terminated().get(patience());
+    EXPECT_FALSE(f.alive());
+}
+
+TEST(await, an_asked_coroutine_that_throws_answers_with_the_exception) {
+    troupe::system sys(two_workers());
+    auto f = sys.spawn<failing>();
+    EXPECT_THROW(f.ask(boom{}).get(patience()), std::runtime_error);
+    EXPECT_TRUE(f.alive());
+}
+
+}  // namespace
