@@ -1,0 +1,157 @@
+// An actor's turn: taking messages from the mailbox (or the messages held back while a
+// coroutine handler is suspended), running them, and the bookkeeping of coroutine handlers.
+
+#include <troupe/core/detail/cell.hpp>
+
+#include <troupe/core/log.hpp>
+#include <troupe/core/system.hpp>
+
+#include "cell_internals.hpp"
+#include "system_state.hpp"
+
+#include <utility>
+
+namespace troupe::detail {
+
+void cell_base::run_job() noexcept {
+    cell_base* previous = std::exchange(running_slot(), this);
+    const unsigned batch = system_->options.scheduler.batch;
+    for (unsigned n = 0; n < batch; ++n) {
+        envelope* e = next_envelope();
+        if (e == nullptr) {
+            if (mailbox_.try_idle()) {
+                // From here on another worker may run this cell: touch nothing.
+                running_slot() = previous;
+                return;
+            }
+            continue;
+        }
+        if (hold_back(e)) {
+            continue;
+        }
+        dispatch(e);
+        if (phase_ == phase::finished) {
+            running_slot() = previous;
+            release();  // the registry's reference, handed over by finish()
+            return;
+        }
+    }
+    running_slot() = previous;
+    executor_->yield(this);
+}
+
+envelope* cell_base::next_envelope() noexcept {
+    if (async_ && async_->paused == 0 && async_->stash_head != nullptr) {
+        return async_->take_stash();  // older than anything still in the mailbox
+    }
+    return mailbox_.pop();
+}
+
+bool cell_base::hold_back(envelope* e) noexcept {
+    if (!async_ || e->what() == envelope::kind::resume) {
+        return false;
+    }
+    if (async_->paused != 0) {
+        // A handler is suspended (reentrancy::none): keep the message for later, in order. A
+        // stop request cancels the suspended handler's awaits now, so it cannot wait for ever.
+        if (e->what() == envelope::kind::stop) {
+            begin_cancelling();
+        }
+        async_->stash(e);
+        return true;
+    }
+    if (async_->settling && e->what() == envelope::kind::message) {
+        // The actor failed and only waits for its coroutines to unwind.
+        try {
+            e->reject(std::make_exception_ptr(actor_dead(name() + " failed before handling the message")));
+        } catch (...) {}
+        e->dispose();
+        return true;
+    }
+    return false;
+}
+
+void cell_base::dispatch(envelope* e) noexcept {
+    if (!after_pop(e)) {
+        return;
+    }
+    try {
+        e->run(object());
+    } catch (...) {
+        fail(std::current_exception(), e->type());
+    }
+    e->dispose();
+}
+
+void cell_base::task_started() {
+    if (!async_) {
+        async_ = std::make_unique<async_state>();
+    }
+    ++async_->live_tasks;
+    if (policy_ == reentrancy::none) {
+        ++async_->paused;
+    }
+}
+
+void cell_base::task_finished(std::exception_ptr error, const std::type_info& message) noexcept {
+    --async_->live_tasks;
+    if (policy_ == reentrancy::none) {
+        --async_->paused;
+    }
+    if (error) {
+        fail(std::move(error), message);
+    } else if (async_->settling && async_->live_tasks == 0) {
+        finish(static_cast<ending>(async_->pending_how), std::move(async_->pending_error));
+    }
+}
+
+bool cell_base::cancelling() const noexcept {
+    return async_ && async_->cancelling;
+}
+
+void cell_base::add_waiter(waiter& w) noexcept {
+    w.prev_waiter_ = nullptr;
+    w.next_waiter_ = async_->waiters;
+    if (async_->waiters != nullptr) {
+        async_->waiters->prev_waiter_ = &w;
+    }
+    async_->waiters = &w;
+}
+
+void cell_base::remove_waiter(waiter& w) noexcept {
+    if (w.prev_waiter_ != nullptr) {
+        w.prev_waiter_->next_waiter_ = w.next_waiter_;
+    } else if (async_->waiters == &w) {
+        async_->waiters = w.next_waiter_;
+    }
+    if (w.next_waiter_ != nullptr) {
+        w.next_waiter_->prev_waiter_ = w.prev_waiter_;
+    }
+    w.prev_waiter_ = w.next_waiter_ = nullptr;
+}
+
+void cell_base::begin_cancelling() noexcept {
+    if (!async_ || async_->cancelling) {
+        return;
+    }
+    async_->cancelling = true;
+    // cancel() only posts a resumption, so the list does not change under us.
+    for (waiter* w = async_->waiters; w != nullptr; w = w->next_waiter_) {
+        w->cancel();
+    }
+}
+
+bool cell_base::post_internal(envelope* e) noexcept {
+    switch (mailbox_.push_internal(e)) {
+        case mailbox::push_result::queued:
+            return true;
+        case mailbox::push_result::became_ready:
+            executor_->schedule(this);
+            return true;
+        case mailbox::push_result::closed:
+            break;
+    }
+    return false;
+}
+
+}  // namespace troupe::detail
