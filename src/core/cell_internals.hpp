@@ -7,6 +7,8 @@
 #include <exception>
 #include <string>
 #include <typeinfo>
+#include <variant>
+#include <vector>
 
 namespace troupe::detail {
 
@@ -19,13 +21,19 @@ std::string describe(const std::exception_ptr& e);
 /// The runtime's own messages: start (always first) and stop (always last).
 class control final : public envelope {
 public:
-    control(cell_base& c, kind k) noexcept : cell_(c), kind_(k) {}
+    control(cell_base& c, kind k, bool by_itself = false) noexcept : cell_(c), kind_(k), by_itself_(by_itself) {}
 
     void run(actor&) override {
-        if (kind_ == kind::start) {
-            cell_.do_start();
-        } else {
-            cell_.do_stop();
+        switch (kind_) {
+            case kind::start:
+                cell_.do_start();
+                break;
+            case kind::stop:
+                cell_.do_stop(by_itself_);
+                break;
+            default:
+                cell_.do_kill();
+                break;
         }
     }
     bool reject(const std::exception_ptr&) noexcept override { return false; }
@@ -35,18 +43,41 @@ public:
 private:
     cell_base& cell_;
     kind kind_;
+    bool by_itself_;  // a stop the actor asked for itself: its exit is normal
 };
 
-struct async_state {
+/// A notice about another actor's end, on its way to this one.
+class notice_envelope final : public envelope {
+public:
+    explicit notice_envelope(notice n) noexcept : notice_(std::move(n)) {}
+    void run(actor& a) override;
+    bool reject(const std::exception_ptr&) noexcept override { return false; }
+    const std::type_info& type() const noexcept override {
+        return std::visit([](auto& m) -> const std::type_info& { return typeid(m); }, notice_);
+    }
+    kind what() const noexcept override { return kind::notice; }
+
+private:
+    notice notice_;
+};
+
+struct cell_extras {
+    // Coroutine handlers (troupe::async).
     envelope* stash_head = nullptr;  // messages held back while a handler is suspended (none)
     envelope* stash_tail = nullptr;
     std::uint32_t live_tasks = 0;  // coroutine handlers started and not yet ended
     std::uint32_t paused = 0;      // of those, suspended under reentrancy::none (0 or 1)
     waiter* waiters = nullptr;     // suspended awaits, cancelled when the actor stops or fails
     bool cancelling = false;
-    bool settling = false;  // an ending (stop or failure) waits for the live tasks
+
+    // Children: spawned from this actor's handlers, stopped before it ends.
+    std::vector<counted_ptr<cell_base>> children;  // live ones, oldest first
+
+    // The ending, once decided: it waits for the live tasks and children.
+    bool settling = false;
     std::uint8_t pending_how = 0;
     std::exception_ptr pending_error;
+    std::exception_ptr final_error;  // the failure, kept for exit_reason
 
     envelope* take_stash() noexcept {
         envelope* e = stash_head;

@@ -11,6 +11,7 @@
 #include "dedicated_thread.hpp"
 
 #include <string>
+#include <variant>
 
 namespace troupe::detail {
 
@@ -25,8 +26,15 @@ void cell_base::start() {
     executor_->schedule(this);
 }
 
+cell_extras& cell_base::extras() {
+    if (!async_) {
+        async_ = std::make_unique<cell_extras>();
+    }
+    return *async_;
+}
+
 bool cell_base::request_stop() {
-    auto* pill = new control(*this, envelope::kind::stop);
+    auto* pill = new control(*this, envelope::kind::stop, running_slot() == this);
     switch (mailbox_.push_and_close(pill)) {
         case mailbox::push_result::queued:
             return true;
@@ -40,19 +48,64 @@ bool cell_base::request_stop() {
     return false;
 }
 
+bool cell_base::kill() {
+    // release: the consumer that sees the flag also sees everything before the kill.
+    kill_requested_.store(true, std::memory_order_release);
+    auto* k = new control(*this, envelope::kind::kill);
+    if (!post_internal(k)) {
+        k->dispose();
+        return false;
+    }
+    mailbox_.close_to_senders();
+    return true;
+}
+
 void cell_base::settle(ending how, std::exception_ptr error) noexcept {
-    if (async_ && async_->live_tasks != 0) {
-        // Coroutine handlers are still suspended: cancel them and end once the last one has.
-        if (!async_->settling) {
-            async_->settling = true;
-            async_->pending_how = static_cast<std::uint8_t>(how);
-            async_->pending_error = std::move(error);
-        }
-        mailbox_.close_to_senders();
-        begin_cancelling();
+    const bool waits = async_ && (async_->live_tasks != 0 || !async_->children.empty());
+    if (!waits) {
+        finish(how, std::move(error));
         return;
     }
-    finish(how, std::move(error));
+    // Coroutines and children first: cancel the coroutines; kill the children, or stop them one
+    // at a time, newest first (the next once the previous has ended); end once all have.
+    if (!async_->settling) {
+        async_->settling = true;
+        async_->pending_how = static_cast<std::uint8_t>(how);
+        async_->pending_error = std::move(error);
+    } else if (how == ending::killed) {
+        async_->pending_how = static_cast<std::uint8_t>(how);  // a kill overrides a gentler ending
+    }
+    mailbox_.close_to_senders();
+    begin_cancelling();
+    if (how == ending::killed) {
+        for (auto& child : async_->children) {
+            try {
+                child->kill();
+            } catch (...) {
+                troupe::logger()->error("{}: could not kill its child {}", name(), child->name());
+            }
+        }
+    } else {
+        stop_youngest_child();
+    }
+}
+
+void cell_base::stop_youngest_child() noexcept {
+    if (async_->children.empty()) {
+        return;
+    }
+    cell_base& youngest = *async_->children.back();
+    try {
+        youngest.request_stop();
+    } catch (...) {
+        troupe::logger()->error("{}: could not stop its child {}", name(), youngest.name());
+    }
+}
+
+void cell_base::try_finish_settled() noexcept {
+    if (async_ && async_->settling && async_->live_tasks == 0 && async_->children.empty()) {
+        finish(static_cast<ending>(async_->pending_how), std::move(async_->pending_error));
+    }
 }
 
 void cell_base::do_start() noexcept {
@@ -61,12 +114,16 @@ void cell_base::do_start() noexcept {
         phase_ = phase::running;
     } catch (...) {
         troupe::logger()->error("{}: on_start threw, the actor stops: {}", name(), describe(std::current_exception()));
-        finish(ending::start_failed, nullptr);
+        settle(ending::start_failed, std::current_exception());
     }
 }
 
-void cell_base::do_stop() noexcept {
-    settle(ending::stopped, nullptr);
+void cell_base::do_stop(bool by_itself) noexcept {
+    settle(by_itself ? ending::normal : ending::stopped, nullptr);
+}
+
+void cell_base::do_kill() noexcept {
+    settle(ending::killed, nullptr);
 }
 
 void cell_base::fail(std::exception_ptr error, const std::type_info& culprit) noexcept {
@@ -79,6 +136,12 @@ void cell_base::fail(std::exception_ptr error, const std::type_info& culprit) no
 
 void cell_base::finish(ending how, std::exception_ptr error) noexcept {
     phase_ = phase::finished;
+    end_ = how;
+    if (error) {
+        try {
+            extras().final_error = error;  // for exit_reason
+        } catch (...) {}
+    }
     // Refuse every later message, and tell the senders of queued ones that they were not handled.
     envelope* rest = mailbox_.seal();
     if (async_ && async_->stash_head != nullptr) {
@@ -89,14 +152,15 @@ void cell_base::finish(ending how, std::exception_ptr error) noexcept {
     drain_rejected(rest, true);
     // Leave the registry; its reference passes to run_job, which releases it last.
     system_->actors.remove(*this);
+    const bool stopped = how == ending::normal || how == ending::stopped;
     try {
-        if (how == ending::stopped) {
+        if (stopped) {
             object().on_stop();
         } else if (how == ending::failed) {
             object().on_failure(std::move(error));
         }
     } catch (...) {
-        troupe::logger()->error("{}: {} threw: {}", name(), how == ending::stopped ? "on_stop" : "on_failure",
+        troupe::logger()->error("{}: {} threw: {}", name(), stopped ? "on_stop" : "on_failure",
                                 describe(std::current_exception()));
     }
     destroy_object();
@@ -137,6 +201,111 @@ void cell_base::drain_rejected(envelope* rest, bool log) noexcept {
         system_->dead_letter_count.fetch_add(tells, std::memory_order_relaxed);
         troupe::logger()->warn("{}: stopped with {} message(s) not handled; they went to dead letters", name(), tells);
     }
+}
+
+exit_reason cell_base::reason() const {
+    exit_reason r;
+    switch (end_) {
+        case ending::normal:
+            r.what = exit_reason::kind::normal;
+            break;
+        case ending::stopped:
+            r.what = exit_reason::kind::stopped;
+            break;
+        case ending::killed:
+            r.what = exit_reason::kind::killed;
+            break;
+        case ending::failed:
+        case ending::start_failed:
+            r.what = exit_reason::kind::failed;
+            if (async_ && async_->final_error) {
+                r.error = async_->final_error;
+                try {
+                    std::rethrow_exception(r.error);
+                } catch (const std::exception& x) {
+                    r.error_type = type_name(typeid(x));
+                    r.message = x.what();
+                } catch (...) {
+                    r.error_type = "unknown";
+                }
+            }
+            break;
+    }
+    return r;
+}
+
+namespace {
+/// What a notice says about `c`, which has ended.
+ended ended_of(cell_base& c) {
+    return ended{address(counted_ptr<endpoint>(&c)), c.id(), c.name(), c.reason()};
+}
+}  // namespace
+
+void cell_base::adopt(cell_base& child) {
+    extras().children.emplace_back(&child);
+    child.termination().then_state([parent = counted_ptr<cell_base>(this), c = counted_ptr<cell_base>(&child)](auto&) {
+        parent->post_notice(child_stopped{ended_of(*c)});
+    });
+}
+
+void cell_base::monitor(cell_base& target) {
+    if (!handles_notice(0)) {
+        throw error(name() + " monitors " + target.name() + " but has no handle(troupe::down) to be told");
+    }
+    target.termination().then_state([watcher = counted_ptr<cell_base>(this), t = counted_ptr<cell_base>(&target)](
+                                        auto&) { watcher->post_notice(down{ended_of(*t)}); });
+}
+
+void cell_base::link(cell_base& other) {
+    if (&other == this) {
+        throw error(name() + " cannot link to itself");
+    }
+    auto tell_if_abnormal = [](cell_base& from, cell_base& to) {
+        from.termination().then_state([f = counted_ptr<cell_base>(&from), t = counted_ptr<cell_base>(&to)](auto&) {
+            if (f->reason().abnormal()) {
+                t->post_notice(exit_signal{ended_of(*f)});
+            }
+        });
+    };
+    tell_if_abnormal(other, *this);
+    tell_if_abnormal(*this, other);
+}
+
+bool cell_base::post_notice(notice n) noexcept {
+    try {
+        auto* e = new notice_envelope(std::move(n));
+        if (post_internal(e)) {
+            return true;
+        }
+        e->dispose();
+    } catch (...) {}
+    return false;
+}
+
+void cell_base::take_notice(notice& n) {
+    if (auto* gone = std::get_if<child_stopped>(&n); gone != nullptr && async_) {
+        auto& kids = async_->children;
+        for (auto it = kids.begin(); it != kids.end(); ++it) {
+            if ((*it)->id() == gone->id) {
+                kids.erase(it);
+                break;
+            }
+        }
+    }
+    if (!dispatch_notice(n)) {
+        if (auto* signal = std::get_if<exit_signal>(&n)) {
+            throw linked_failure("linked actor " + signal->name + " ended: " + signal->reason.describe());
+        }
+    }
+    if (async_ && async_->settling && std::holds_alternative<child_stopped>(n) &&
+        async_->pending_how != static_cast<std::uint8_t>(ending::killed)) {
+        stop_youngest_child();  // the next child, now that the previous one has ended
+    }
+    try_finish_settled();
+}
+
+void notice_envelope::run(actor&) {
+    running_slot()->take_notice(notice_);
 }
 
 }  // namespace troupe::detail

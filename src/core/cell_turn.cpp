@@ -48,27 +48,45 @@ envelope* cell_base::next_envelope() noexcept {
 }
 
 bool cell_base::hold_back(envelope* e) noexcept {
-    if (!async_ || e->what() == envelope::kind::resume) {
+    // relaxed: a kill is noticed at the latest when its envelope is taken (the mailbox orders that).
+    if (!async_ && !kill_requested_.load(std::memory_order_relaxed)) {
+        return false;  // the common case: an actor with no coroutines, children or kill
+    }
+    const envelope::kind k = e->what();
+    if (k == envelope::kind::resume || k == envelope::kind::kill || k == envelope::kind::start) {
+        return false;
+    }
+    if (k == envelope::kind::message && kill_requested_.load(std::memory_order_acquire)) {
+        refuse(e, "was killed before handling the message");
+        return true;
+    }
+    if (!async_) {
         return false;
     }
     if (async_->paused != 0) {
         // A handler is suspended (reentrancy::none): keep the message for later, in order. A
         // stop request cancels the suspended handler's awaits now, so it cannot wait for ever.
-        if (e->what() == envelope::kind::stop) {
+        if (k == envelope::kind::stop) {
             begin_cancelling();
         }
         async_->stash(e);
         return true;
     }
-    if (async_->settling && e->what() == envelope::kind::message) {
-        // The actor failed and only waits for its coroutines to unwind.
-        try {
-            e->reject(std::make_exception_ptr(actor_dead(name() + " failed before handling the message")));
-        } catch (...) {}
-        e->dispose();
+    if (async_->settling && k == envelope::kind::message) {
+        // The actor is ending and only waits for its coroutines and children.
+        refuse(e, "is ending: it did not handle the message");
         return true;
     }
     return false;
+}
+
+void cell_base::refuse(envelope* e, const char* why) noexcept {
+    try {
+        if (!e->reject(std::make_exception_ptr(actor_dead(name() + " " + why)))) {
+            system_->dead_letter(name(), e->type(), why);
+        }
+    } catch (...) {}
+    e->dispose();
 }
 
 void cell_base::dispatch(envelope* e) noexcept {
@@ -84,10 +102,7 @@ void cell_base::dispatch(envelope* e) noexcept {
 }
 
 void cell_base::task_started() {
-    if (!async_) {
-        async_ = std::make_unique<async_state>();
-    }
-    ++async_->live_tasks;
+    ++extras().live_tasks;
     if (policy_ == reentrancy::none) {
         ++async_->paused;
     }
@@ -100,8 +115,8 @@ void cell_base::task_finished(std::exception_ptr error, const std::type_info& me
     }
     if (error) {
         fail(std::move(error), message);
-    } else if (async_->settling && async_->live_tasks == 0) {
-        finish(static_cast<ending>(async_->pending_how), std::move(async_->pending_error));
+    } else {
+        try_finish_settled();
     }
 }
 

@@ -3,6 +3,7 @@
 #include <troupe/core/detail/futex.hpp>
 #include <troupe/core/detail/shared_state.hpp>
 #include <troupe/core/detail/untyped.hpp>
+#include <troupe/core/exit_reason.hpp>
 #include <troupe/core/future.hpp>
 #include <troupe/core/message.hpp>
 #include <troupe/core/proxy.hpp>
@@ -192,3 +193,24 @@ void throw_reply_mismatch(const std::type_info& message, const std::type_info& a
 }
 
 }  // namespace troupe::detail
+
+namespace troupe {
+
+std::string exit_reason::describe() const {
+    switch (what) {
+        case kind::normal:
+            return "normal";
+        case kind::stopped:
+            return "stopped";
+        case kind::killed:
+            return "killed";
+        case kind::failed:
+            break;
+    }
+    if (error_type.empty()) {
+        return "failed";
+    }
+    return "failed: " + error_type + ": " + message;
+}
+
+}  // namespace troupe

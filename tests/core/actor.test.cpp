@@ -495,7 +495,7 @@ private:
     int children_ = 0;
 };
 
-TEST(actor, an_actor_can_spawn_actors_in_its_system) {
+TEST(actor, an_actor_spawns_children_that_end_before_it) {
     troupe::system sys(small_system());
     auto p = sys.spawn<parent>();
     auto c1 = p.ask(spawn_child{}).get(patience());
@@ -504,9 +504,11 @@ TEST(actor, an_actor_can_spawn_actors_in_its_system) {
     EXPECT_EQ(c2.ask(ping{}).get(patience()), 2);
     EXPECT_EQ(sys.registry().by_type<child>().size(), 2u);
     EXPECT_TRUE(p.ask(whoami{}).get(patience()));
-    // Children are not linked to their parent: stopping it leaves them running.
+    // A parent's stop stops its children first: by the time stop() returns they have ended.
     EXPECT_TRUE(p.stop());
-    EXPECT_TRUE(c1.alive());
+    EXPECT_FALSE(c1.alive());
+    EXPECT_FALSE(c2.alive());
+    EXPECT_EQ(c1.exited().get(patience()).what, troupe::exit_reason::kind::stopped);
 }
 
 class system_checker : public troupe::actor {

@@ -41,9 +41,20 @@ public:
     troupe::system& system() const noexcept;
     /// An untyped address of this actor (see troupe::handles).
     troupe::address address() const;
-    /// Starts another actor in the same system.
+    /// Starts a child of this actor (same system, same arguments as system::spawn). A child
+    /// ends before its parent does: the parent's stop stops its children (newest first) and
+    /// waits for them. The parent gets a troupe::child_stopped when one ends, if it has a
+    /// handle(troupe::child_stopped).
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) const;
+    /// Tells this actor (with a troupe::down message) when `target` ends, for whatever reason;
+    /// at once if it has already ended. The actor needs a handle(troupe::down).
+    template <class A>
+    void monitor(const ref<A>& target) const;
+    /// Links this actor and `other`: when either ends abnormally (failed, killed), the other
+    /// gets a troupe::exit_signal if it has a handle(troupe::exit_signal), and fails otherwise.
+    template <class A>
+    void link(const ref<A>& other) const;
 
     explicit context(detail::cell_base* c) noexcept : cell_(c) {}
 

@@ -111,6 +111,14 @@ public:
     }
     /// A future that completes once the actor has stopped, for whatever reason.
     future<void> terminated() const { return this->cell().termination(); }
+    /// A future of why the actor ended, once it has.
+    future<exit_reason> exited() const {
+        return this->cell().termination().then([c = this->cell_] { return c->reason(); });
+    }
+    /// Ends the actor at once: messages still queued are refused (asks fail with
+    /// troupe::actor_dead), coroutines are cancelled, children killed; neither on_stop nor
+    /// on_failure runs. Its exit reason is `killed`. False if it had already ended.
+    bool kill() const { return this->cell().kill(); }
 
     /// True while the actor accepts messages (false from the moment a stop was requested).
     bool alive() const noexcept { return this->cell_ && this->cell_->alive(); }

@@ -93,7 +93,19 @@ private:
 
 template <class A, class... Args>
 ref<A> context::spawn(Args&&... args) const {
-    return system().template spawn<A>(std::forward<Args>(args)...);
+    ref<A> child = system().template spawn<A>(std::forward<Args>(args)...);
+    cell_->adopt(*child.cell_handle());
+    return child;
+}
+
+template <class A>
+void context::monitor(const ref<A>& target) const {
+    cell_->monitor(*target.cell_handle());
+}
+
+template <class A>
+void context::link(const ref<A>& other) const {
+    cell_->link(*other.cell_handle());
 }
 
 }  // namespace troupe

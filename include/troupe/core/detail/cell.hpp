@@ -6,6 +6,8 @@
 #include <troupe/core/actor.hpp>
 #include <troupe/core/detail/endpoint.hpp>
 #include <troupe/core/detail/envelope.hpp>
+#include <troupe/core/detail/envelopes.hpp>
+#include <troupe/core/exit_reason.hpp>
 #include <troupe/core/future.hpp>
 #include <troupe/core/mailbox.hpp>
 #include <troupe/core/message.hpp>
@@ -19,6 +21,7 @@
 #include <string>
 #include <typeinfo>
 #include <utility>
+#include <variant>
 
 namespace troupe::detail {
 
@@ -48,8 +51,12 @@ protected:
     ~waiter() = default;
 };
 
-/// The coroutine bookkeeping of an actor, allocated by its first coroutine handler.
-struct async_state;
+/// What an actor keeps beyond the common case (coroutines, children, its failure), allocated
+/// when first needed.
+struct cell_extras;
+
+/// A notice about another actor's end, delivered by the runtime.
+using notice = std::variant<down, exit_signal, child_stopped>;
 
 /// The wait-for graph of actors: `waiter` waits (blocked, or suspended under
 /// reentrancy::none) for a reply or a stop that `producer` gives. Throws troupe::deadlock, and
@@ -73,6 +80,11 @@ public:
 
     /// Requests a stop after the messages already queued. False if already stopping/stopped.
     bool request_stop();
+    /// Stops at once: queued messages are refused, coroutines cancelled, children killed.
+    /// False if the actor had already ended.
+    bool kill();
+    /// Why the actor ended. Only once terminated().
+    exit_reason reason() const;
     /// Completes once the actor has stopped (normally, by failure, or failing to start).
     future<void> termination();
     /// True once the actor has stopped for good.
@@ -113,6 +125,19 @@ public:
     /// Posts a resumption (any thread). False once the actor has finished.
     bool post_internal(envelope* e) noexcept;
 
+    // Families, links and monitors. Called on this actor's executor.
+
+    /// Makes `child` (just spawned from this actor's handler) a child of this actor.
+    void adopt(cell_base& child);
+    /// This actor gets a troupe::down when `target` ends. Throws if the actor has no handler.
+    void monitor(cell_base& target);
+    /// This actor and `other` get a troupe::exit_signal when the other ends abnormally.
+    void link(cell_base& other);
+    /// Posts a notice about another actor's end (any thread). False once this one has finished.
+    bool post_notice(notice n) noexcept;
+    /// Handles a notice on this actor's executor (runs the user's handler, if any).
+    void take_notice(notice& n);
+
 protected:
     cell_base(system_state& sys, const spawn_options& options, reentrancy policy);
     ~cell_base() override;
@@ -123,15 +148,20 @@ protected:
     virtual void destroy_object() noexcept = 0;
     /// Finds the handler for an untyped message; null if the actor does not handle it.
     virtual envelope* make_untyped(untyped_send& send) = 0;
+    /// Runs the actor's handler for a notice; false if it has none for that kind.
+    virtual bool dispatch_notice(notice& n) = 0;
+    /// True if the actor has a handler for notices of the variant's alternative `index`.
+    virtual bool handles_notice(std::size_t index) const noexcept = 0;
 
 private:
     friend class control;
     enum class phase : std::uint8_t { starting, running, finished };
-    enum class ending : std::uint8_t { stopped, failed, start_failed };
+    enum class ending : std::uint8_t { normal, stopped, failed, start_failed, killed };
     static constexpr std::uintptr_t done_tag = 1;
 
     envelope* next_envelope() noexcept;
     bool hold_back(envelope* e) noexcept;
+    void refuse(envelope* e, const char* why) noexcept;
     void begin_cancelling() noexcept;
     void settle(ending how, std::exception_ptr error) noexcept;
     void dispatch(envelope* e) noexcept;
@@ -139,7 +169,11 @@ private:
     send_status push(envelope* e) noexcept;
     bool after_pop(envelope* e) noexcept;
     void do_start() noexcept;
-    void do_stop() noexcept;
+    void do_stop(bool by_itself) noexcept;
+    void do_kill() noexcept;
+    void try_finish_settled() noexcept;
+    void stop_youngest_child() noexcept;
+    cell_extras& extras();
     void fail(std::exception_ptr error, const std::type_info& culprit) noexcept;
     void finish(ending how, std::exception_ptr error) noexcept;
     void drain_rejected(envelope* rest, bool log) noexcept;
@@ -151,10 +185,12 @@ private:
     std::unique_ptr<std::string> custom_name_;
     std::unique_ptr<bound_state> bound_;
     std::atomic<std::uintptr_t> termination_{0};  // 0, done_tag or a shared_state<void>*
-    std::unique_ptr<async_state> async_;
+    std::unique_ptr<cell_extras> async_;
     phase phase_ = phase::starting;
     bool dedicated_ = false;
     reentrancy policy_ = reentrancy::none;
+    ending end_ = ending::normal;  // written before termination is published
+    std::atomic<bool> kill_requested_{false};
 };
 
 /// An actor class's `static constexpr troupe::reentrancy reentrancy_policy`, or none.
@@ -208,6 +244,31 @@ protected:
         }
     }
     envelope* make_untyped(untyped_send& send) override { return make_untyped_envelope<A>(send); }
+    bool dispatch_notice(notice& n) override {
+        return std::visit(
+            [this](auto& m) {
+                using M = std::decay_t<decltype(m)>;
+                if constexpr (handles_v<A, M>) {
+                    // Run it as a tell would run: a coroutine handler is started the same way.
+                    message_envelope<A, M, void> e(std::move(m), {});
+                    e.run(object());
+                    return true;
+                } else {
+                    return false;
+                }
+            },
+            n);
+    }
+    bool handles_notice(std::size_t index) const noexcept override {
+        switch (index) {
+            case 0:
+                return handles_v<A, down>;
+            case 1:
+                return handles_v<A, exit_signal>;
+            default:
+                return handles_v<A, child_stopped>;
+        }
+    }
 
 private:
     A* ptr() noexcept { return std::launder(reinterpret_cast<A*>(&storage_)); }

@@ -34,6 +34,8 @@ public:
         start,    ///< runs on_start; always first
         stop,     ///< a requested stop; always last
         resume,   ///< resumes a suspended coroutine handler; gets past a paused or closed mailbox
+        kill,     ///< ref.kill(): ends the actor at once; gets past a closed mailbox
+        notice,   ///< another actor ended (down, exit_signal, child_stopped); gets past a closed mailbox
     };
     virtual kind what() const noexcept { return kind::message; }
     /// True for the runtime's own messages, which bypass mailbox bounds.
