@@ -8,9 +8,19 @@ namespace troupe {
 namespace detail {
 
 system_state::system_state(troupe::system& o, system_options opts)
-    : owner(o), options(std::move(opts)), pool(options.scheduler), timer_api(timer_thread) {
-    options.scheduler.workers = pool.workers();
-    options.scheduler.batch = pool.batch();
+    : owner(o),
+      options(std::move(opts)),
+      pool(options.executor ? nullptr : std::make_unique<troupe::scheduler>(options.scheduler)),
+      pooled(options.executor ? options.executor : pool.get()),
+      timer_thread(options.timers ? nullptr : std::make_unique<timer_service>()),
+      timer_src(options.timers ? options.timers : timer_thread.get()),
+      timer_api(*timer_src) {
+    if (pool) {
+        options.scheduler.workers = pool->workers();
+        options.scheduler.batch = pool->batch();
+    } else if (options.scheduler.batch == 0) {
+        options.scheduler.batch = 1;
+    }
 }
 
 executor& system_state::new_dedicated_thread() {
@@ -59,8 +69,11 @@ troupe::registry& system::registry() noexcept {
 troupe::timers& system::timers() noexcept {
     return state_->timer_api;
 }
-troupe::scheduler& system::scheduler() noexcept {
-    return state_->pool;
+troupe::scheduler& system::scheduler() {
+    if (!state_->pool) {
+        throw error("system '" + name() + "' runs on an executor of its own, not a worker pool");
+    }
+    return *state_->pool;
 }
 std::uint64_t system::dead_letters() const noexcept {
     return state_->dead_letter_count.load(std::memory_order_relaxed);
@@ -92,8 +105,10 @@ void system::shutdown() {
             }
         }
     }
-    state_->timer_thread.shutdown();
-    state_->pool.shutdown();
+    state_->timer_src->shutdown();
+    if (state_->pool) {
+        state_->pool->shutdown();
+    }
     state_->reap_dedicated_threads(true);
 }
 

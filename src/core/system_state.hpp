@@ -24,9 +24,11 @@ public:
 
     troupe::system& owner;
     system_options options;
-    troupe::scheduler pool;
+    std::unique_ptr<troupe::scheduler> pool;  // null when the options bring an executor
+    executor* pooled;                         // where actors not on a dedicated thread run
     troupe::registry actors;
-    timer_service timer_thread;
+    std::unique_ptr<timer_service> timer_thread;  // null when the options bring a timer source
+    timer_source* timer_src;
     troupe::timers timer_api;
     std::atomic<std::uint64_t> next_id{1};
     std::atomic<std::uint64_t> dead_letter_count{0};

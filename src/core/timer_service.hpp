@@ -1,6 +1,7 @@
 #pragma once
 // The thread behind troupe::timers: a heap of deadlines and one condition variable.
 
+#include <troupe/core/detail/timer_source.hpp>
 #include <troupe/core/timers.hpp>
 
 #include <atomic>
@@ -15,22 +16,15 @@
 
 namespace troupe::detail {
 
-struct timer_state {
-    std::function<void()> fn;
-    std::chrono::steady_clock::duration period{};  // zero for one-shot timers
-    std::atomic<bool> cancelled{false};
-    std::atomic<bool> fired{false};
-};
-
-class timer_service {
+/// The default timer source: one thread that sleeps until the next deadline.
+class timer_service final : public timer_source {
 public:
     timer_service();
-    ~timer_service();
+    ~timer_service() override;
 
     std::shared_ptr<timer_state> add(std::chrono::steady_clock::duration delay,
-                                     std::chrono::steady_clock::duration period, std::function<void()> fn);
-    /// Stops the thread; pending timers are dropped. Idempotent.
-    void shutdown();
+                                     std::chrono::steady_clock::duration period, std::function<void()> fn) override;
+    void shutdown() override;
 
 private:
     struct entry {

@@ -18,14 +18,14 @@ bool timer::active() const noexcept {
 }
 
 timer timers::after(duration delay, std::function<void()> fn) {
-    return timer(service_->add(delay, duration::zero(), std::move(fn)));
+    return timer(source_->add(delay, duration::zero(), std::move(fn)));
 }
 
 timer timers::every(duration period, std::function<void()> fn) {
     if (period <= duration::zero()) {
         throw error("timers::every needs a positive period");
     }
-    return timer(service_->add(period, period, std::move(fn)));
+    return timer(source_->add(period, period, std::move(fn)));
 }
 
 namespace detail {

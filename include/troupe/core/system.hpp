@@ -24,6 +24,12 @@ namespace troupe {
 struct system_options {
     scheduler_options scheduler{};  ///< worker count, batch size, spinning
     std::string name = "troupe";    ///< for logs
+    /// Where pooled actors run instead of a worker pool (troupe::testing's manual scheduler);
+    /// null for the pool. The system does not own it.
+    detail::executor* executor = nullptr;
+    /// Where timers come from instead of a timer thread (troupe::testing's manual clock); null
+    /// for the thread. The system does not own it.
+    detail::timer_source* timers = nullptr;
 };
 
 /// An actor system. Several may live in one process; each has its own workers and registry.
@@ -53,8 +59,8 @@ public:
     troupe::registry& registry() noexcept;
     /// Delayed and periodic messages.
     troupe::timers& timers() noexcept;
-    /// The worker pool.
-    troupe::scheduler& scheduler() noexcept;
+    /// The worker pool. Throws troupe::error for a system built on another executor.
+    troupe::scheduler& scheduler();
     /// How many messages went to dead letters so far (undeliverable or unhandled).
     std::uint64_t dead_letters() const noexcept;
     /// The name from the options.

@@ -14,7 +14,7 @@ namespace troupe {
 
 namespace detail {
 struct timer_state;
-class timer_service;
+class timer_source;
 }  // namespace detail
 
 /// A scheduled timer. Destroying the handle does not cancel it; cancel() does.
@@ -63,10 +63,10 @@ public:
         return every(period, [target, msg] { target.tell(msg); });
     }
 
-    explicit timers(detail::timer_service& service) noexcept : service_(&service) {}
+    explicit timers(detail::timer_source& source) noexcept : source_(&source) {}
 
 private:
-    detail::timer_service* service_;
+    detail::timer_source* source_;
 };
 
 }  // namespace troupe
