@@ -18,16 +18,13 @@ cell_base*& running_slot() noexcept;
 /// "std::runtime_error: boom", for logs.
 std::string describe(const std::exception_ptr& e);
 
-/// The runtime's own messages: start (always first) and stop (always last).
+/// The runtime's own messages: a stop (always last) and a kill.
 class control final : public envelope {
 public:
     control(cell_base& c, kind k, bool by_itself = false) noexcept : cell_(c), kind_(k), by_itself_(by_itself) {}
 
     void run(actor&) override {
         switch (kind_) {
-            case kind::start:
-                cell_.do_start();
-                break;
             case kind::stop:
                 cell_.do_stop(by_itself_);
                 break;

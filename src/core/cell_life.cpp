@@ -19,9 +19,9 @@ void cell_base::start() {
     if (dedicated_) {
         executor_ = &system_->new_dedicated_thread();
     }
-    // The start message goes in first, so that it precedes anything sent through a registry
-    // lookup; the cell is scheduled only once it is registered, so on_start can find itself.
-    mailbox_.push(new control(*this, envelope::kind::start));
+    // The mailbox was made "scheduled", so whatever is sent from now on (through the registry,
+    // say) only queues; the first turn runs on_start before any of it. Registered first, so
+    // that on_start finds the actor in the registry.
     system_->actors.add(*this);  // the registry's reference keeps the cell alive while it runs
     executor_->schedule(this);
 }

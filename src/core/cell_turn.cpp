@@ -15,6 +15,14 @@ namespace troupe::detail {
 
 void cell_base::run_job() noexcept {
     cell_base* previous = std::exchange(running_slot(), this);
+    if (phase_ == phase::starting) {
+        do_start();  // the first turn: on_start before any message
+        if (phase_ == phase::finished) {
+            running_slot() = previous;
+            release();  // the registry's reference, handed over by finish()
+            return;
+        }
+    }
     const unsigned batch = system_->options.scheduler.batch;
     for (unsigned n = 0; n < batch; ++n) {
         envelope* e = next_envelope();
@@ -53,7 +61,7 @@ bool cell_base::hold_back(envelope* e) noexcept {
         return false;  // the common case: an actor with no coroutines, children or kill
     }
     const envelope::kind k = e->what();
-    if (k == envelope::kind::resume || k == envelope::kind::kill || k == envelope::kind::start) {
+    if (k == envelope::kind::resume || k == envelope::kind::kill) {
         return false;
     }
     if (k == envelope::kind::message && kill_requested_.load(std::memory_order_acquire)) {

@@ -6,47 +6,71 @@ namespace troupe {
 
 registry::~registry() {
     // Whatever is left (a system shut down with actors that never ran) gives its reference back.
-    for (auto& [id, c] : cells_) {
+    for (detail::cell_base* c = oldest_; c != nullptr;) {
+        detail::cell_base* next = c->registry_hook_.newer;
         c->release();
+        c = next;
     }
 }
 
 void registry::add(detail::cell_base& c) {
     c.add_ref();
     std::lock_guard lock(mutex_);
-    cells_.emplace(c.id(), &c);
+    c.registry_hook_.older = newest_;
+    c.registry_hook_.newer = nullptr;
+    if (newest_ != nullptr) {
+        newest_->registry_hook_.newer = &c;
+    } else {
+        oldest_ = &c;
+    }
+    newest_ = &c;
+    ++size_;
 }
 
 void registry::remove(detail::cell_base& c) noexcept {
     // The entry's reference is not released here: the caller (the actor's last turn) owns it now.
     std::lock_guard lock(mutex_);
-    cells_.erase(c.id());
+    auto& hook = c.registry_hook_;
+    (hook.older != nullptr ? hook.older->registry_hook_.newer : oldest_) = hook.newer;
+    (hook.newer != nullptr ? hook.newer->registry_hook_.older : newest_) = hook.older;
+    hook = {};
+    if (--size_ == 0) {
+        emptied_.notify_all();
+    }
+}
+
+void registry::wait_until_empty() const {
+    std::unique_lock lock(mutex_);
+    emptied_.wait(lock, [this] { return size_ == 0; });
 }
 
 std::size_t registry::size() const {
     std::lock_guard lock(mutex_);
-    return cells_.size();
+    return size_;
 }
 
 void registry::visit(const std::function<void(detail::cell_base&)>& f) const {
     std::lock_guard lock(mutex_);
-    for (auto& [id, c] : cells_) {
+    for (detail::cell_base* c = oldest_; c != nullptr; c = c->registry_hook_.newer) {
         f(*c);
     }
 }
 
 void registry::visit_one(std::uint64_t id, const std::function<void(detail::cell_base&)>& f) const {
     std::lock_guard lock(mutex_);
-    if (auto it = cells_.find(id); it != cells_.end()) {
-        f(*it->second);
+    for (detail::cell_base* c = oldest_; c != nullptr; c = c->registry_hook_.newer) {
+        if (c->id() == id) {
+            f(*c);
+            return;
+        }
     }
 }
 
 std::vector<detail::counted_ptr<detail::cell_base>> registry::snapshot() const {
     std::vector<detail::counted_ptr<detail::cell_base>> out;
     std::lock_guard lock(mutex_);
-    out.reserve(cells_.size());
-    for (auto& [id, c] : cells_) {
+    out.reserve(size_);
+    for (detail::cell_base* c = oldest_; c != nullptr; c = c->registry_hook_.newer) {
         out.emplace_back(c);
     }
     return out;
@@ -85,6 +109,11 @@ std::vector<bool> registry::stop_all() {
     results.reserve(cells.size());
     std::for_each(cells.rbegin(), cells.rend(), [&](auto& c) { results.push_back(ref<actor>(c).stop()); });
     return results;
+}
+
+void registry::request_stop_all() {
+    auto cells = snapshot();
+    std::for_each(cells.rbegin(), cells.rend(), [](auto& c) { c->request_stop(); });
 }
 
 std::vector<future<bool>> registry::stop_all_async() {

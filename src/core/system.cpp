@@ -98,12 +98,10 @@ void system::shutdown() {
             "call it from outside the system");
     }
     if (state_->running.exchange(false, std::memory_order_acq_rel)) {
-        // Actors may start others while stopping: repeat until none is left.
-        while (state_->actors.size() != 0) {
-            for (auto& f : state_->actors.stop_all_async()) {
-                f.wait();
-            }
-        }
+        // Stop requests newest first, then wait for the last actor to leave the registry.
+        auto& actors = state_->actors;
+        actors.request_stop_all();
+        actors.wait_until_empty();
     }
     state_->timer_src->shutdown();
     if (state_->pool) {

@@ -41,7 +41,9 @@ public:
         closed,        ///< refused: the mailbox is closed
     };
 
-    mailbox() = default;
+    /// An idle mailbox, or (scheduled = true) one whose actor counts as already scheduled: the
+    /// first push does not report became_ready, because the owner schedules it itself.
+    explicit mailbox(bool scheduled = false) noexcept : head_(scheduled ? 0 : idle_bit) {}
     mailbox(const mailbox&) = delete;
     mailbox& operator=(const mailbox&) = delete;
 
@@ -148,7 +150,7 @@ private:
         return out;
     }
 
-    std::atomic<std::uintptr_t> head_{idle_bit};
+    std::atomic<std::uintptr_t> head_;
     envelope* cache_ = nullptr;  // consumer-only, FIFO order
 };
 

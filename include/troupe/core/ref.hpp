@@ -48,7 +48,7 @@ public:
         static_assert(detail::handles_v<A, message_type>,
                       "troupe: the actor has no handle() overload for this message type: add "
                       "`R handle(Message)` to the actor class, or send a type it handles");
-        this->cell().send_or_throw(new detail::message_envelope<A, message_type, void>(std::forward<M>(msg), {}));
+        this->cell().send_or_throw(new detail::tell_envelope<A, message_type>(std::forward<M>(msg)));
     }
     /// Like tell, but reports a refusal (dead actor, full mailbox) by returning false instead
     /// of throwing. The refused message is destroyed.
@@ -62,7 +62,7 @@ public:
             return false;
         }
         try {
-            auto* e = new detail::message_envelope<A, message_type, void>(std::forward<M>(msg), {});
+            auto* e = new detail::tell_envelope<A, message_type>(std::forward<M>(msg));
             if (this->cell_->try_send(e) == detail::send_status::accepted) {
                 return true;
             }

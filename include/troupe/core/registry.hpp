@@ -7,10 +7,10 @@
 #include <troupe/core/future.hpp>
 #include <troupe/core/ref.hpp>
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string_view>
@@ -78,6 +78,11 @@ public:
     /// Requests every stop, newest first, without waiting; futures of ref::stop()'s results.
     std::vector<future<bool>> stop_all_async();
 
+    /// Requests every stop, newest first, without waiting or keeping futures.
+    void request_stop_all();
+    /// Blocks until no actor is left.
+    void wait_until_empty() const;
+
     /// For the runtime.
     void add(detail::cell_base& c);
     void remove(detail::cell_base& c) noexcept;
@@ -88,7 +93,12 @@ private:
     std::vector<detail::counted_ptr<detail::cell_base>> snapshot() const;
 
     mutable std::mutex mutex_;
-    std::map<std::uint64_t, detail::cell_base*> cells_;  // each holds one reference
+    mutable std::condition_variable emptied_;
+    // An intrusive list through the cells' registry hooks, oldest first; each entry holds one
+    // reference. A list, not a map: adding and removing are O(1) and cost no allocation.
+    detail::cell_base* oldest_ = nullptr;
+    detail::cell_base* newest_ = nullptr;
+    std::size_t size_ = 0;
 };
 
 }  // namespace troupe

@@ -105,8 +105,14 @@ public:
 
     void run_job() noexcept override;
 
-    /// Called once by spawn after construction: registers and queues the start.
+    /// Called once by spawn after construction: registers the cell and schedules its first turn.
     void start();
+
+    /// The registry's links through its cells (touched only under the registry's lock).
+    struct registry_hook {
+        cell_base* older = nullptr;
+        cell_base* newer = nullptr;
+    } registry_hook_;
 
     // For troupe::async: coroutine handlers. All of these run on the actor's executor.
 
@@ -250,8 +256,7 @@ protected:
                 using M = std::decay_t<decltype(m)>;
                 if constexpr (handles_v<A, M>) {
                     // Run it as a tell would run: a coroutine handler is started the same way.
-                    message_envelope<A, M, void> e(std::move(m), {});
-                    e.run(object());
+                    run_told(static_cast<A&>(object()), std::move(m));
                     return true;
                 } else {
                     return false;

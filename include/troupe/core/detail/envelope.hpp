@@ -31,7 +31,6 @@ public:
     /// What kind of entry this is; only the runtime's own envelopes override it.
     enum class kind : unsigned char {
         message,  ///< a user message or proxy call
-        start,    ///< runs on_start; always first
         stop,     ///< a requested stop; always last
         resume,   ///< resumes a suspended coroutine handler; gets past a paused or closed mailbox
         kill,     ///< ref.kill(): ends the actor at once; gets past a closed mailbox

@@ -81,7 +81,41 @@ void answer(shared_state<R>& reply, const std::type_info& message, F&& call) noe
     }
 }
 
-/// A message for an actor of class A. With R = void and no reply state, it is a tell.
+/// Runs a told message on `target`: no reply is expected. Exceptions escape (the actor's
+/// failure).
+template <class A, class M>
+void run_told(A& target, M&& msg) {
+    if constexpr (returning_handler<A, M>) {
+        using returned = std::decay_t<decltype(target.handle(std::move(msg)))>;
+        if constexpr (handler_result<returned>::is_async) {
+            handler_result<returned>::start(target.handle(std::move(msg)), {}, typeid(M));
+        } else {
+            target.handle(std::move(msg));
+        }
+    } else {
+        // The handler still gets a promise, whose value nobody reads.
+        target.handle(std::move(msg), promise<typename M::reply_type>());
+    }
+}
+
+/// A told message for an actor of class A: the message and nothing else, so that a queued
+/// tell costs as little memory as possible.
+template <class A, class M>
+class tell_envelope final : public envelope {
+public:
+    template <class U>
+    explicit tell_envelope(U&& msg) : msg_(std::forward<U>(msg)) {}
+
+    void run(actor& a) override { run_told(static_cast<A&>(a), std::move(msg_)); }
+    bool reject(const std::exception_ptr&) noexcept override { return false; }
+    const std::type_info& type() const noexcept override { return typeid(M); }
+
+private:
+    M msg_;
+};
+
+/// An asked message for an actor of class A, with the state its reply goes to. A null state
+/// makes it a tell (tell_envelope is the leaner choice for those).
 template <class A, class M, class R>
 class message_envelope final : public envelope {
 public:

@@ -22,7 +22,7 @@ envelope* make_untyped_one(untyped_send& send) {
     using R = reply_t<A, M>;
     M& value = send.msg.template get<M>();
     if (send.reply == nullptr) {
-        return new message_envelope<A, M, void>(std::move(value), {});
+        return new tell_envelope<A, M>(std::move(value));
     }
     if (*send.reply_type != typeid(R)) {
         throw_reply_mismatch(typeid(M), typeid(R), *send.reply_type);
