@@ -17,32 +17,37 @@ void cell_base::run_job() noexcept {
     cell_base* previous = std::exchange(running_slot(), this);
     if (phase_ == phase::starting) {
         do_start();  // the first turn: on_start before any message
-        if (phase_ == phase::finished) {
-            running_slot() = previous;
-            release();  // the registry's reference, handed over by finish()
-            return;
-        }
     }
     const unsigned batch = system_->options.scheduler.batch;
-    for (unsigned n = 0; n < batch; ++n) {
-        envelope* e = next_envelope();
-        if (e == nullptr) {
-            if (mailbox_.try_idle()) {
-                // From here on another worker may run this cell: touch nothing.
+    for (;;) {
+        for (unsigned n = 0; n < batch; ++n) {
+            if (phase_ == phase::finished) {
                 running_slot() = previous;
+                release();  // the registry's reference, handed over by finish()
                 return;
             }
-            continue;
+            envelope* e = next_envelope();
+            if (e == nullptr) {
+                if (mailbox_.try_idle()) {
+                    // From here on another worker may run this cell: touch nothing.
+                    running_slot() = previous;
+                    return;
+                }
+                continue;
+            }
+            if (!hold_back(e)) {
+                dispatch(e);
+            }
         }
-        if (hold_back(e)) {
-            continue;
+        // A full batch. Requeue behind other work, unless nothing else waits for this thread.
+        if (phase_ == phase::finished || executor_->others_waiting()) {
+            break;
         }
-        dispatch(e);
-        if (phase_ == phase::finished) {
-            running_slot() = previous;
-            release();  // the registry's reference, handed over by finish()
-            return;
-        }
+    }
+    if (phase_ == phase::finished) {
+        running_slot() = previous;
+        release();
+        return;
     }
     running_slot() = previous;
     executor_->yield(this);

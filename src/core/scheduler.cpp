@@ -346,6 +346,13 @@ void scheduler::schedule(job* j) noexcept {
 void scheduler::yield(job* j) noexcept {
     impl_->yield(j);
 }
+bool scheduler::others_waiting() const noexcept {
+    impl::worker* w = impl::current;
+    // Only the worker's own queues and the global one: work in other workers' queues has a
+    // worker of its own.
+    return w == nullptr || w->owner != impl_.get() || w->next != nullptr || !w->queue.empty() ||
+           impl_->global_size.load(std::memory_order_relaxed) != 0;
+}
 unsigned scheduler::workers() const noexcept {
     return impl_->options.workers;
 }

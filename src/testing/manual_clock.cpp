@@ -14,7 +14,8 @@ manual_clock::~manual_clock() {
     shutdown();
 }
 
-std::shared_ptr<troupe::detail::timer_state> manual_clock::add(duration delay, duration period, std::function<void()> fn) {
+std::shared_ptr<troupe::detail::timer_state> manual_clock::add(duration delay, duration period,
+                                                               std::function<void()> fn) {
     auto s = std::make_shared<troupe::detail::timer_state>();
     s->fn = std::move(fn);
     s->period = period;

@@ -50,8 +50,9 @@ troupe::detail::job* manual_scheduler::pop() noexcept {
 
 bool manual_scheduler::run_one() {
     if (troupe::detail::running_cell() != nullptr) {
-        throw error("manual_scheduler: run_one() was called from inside an actor's turn; drive the scheduler from "
-                    "the test, outside the actors");
+        throw error(
+            "manual_scheduler: run_one() was called from inside an actor's turn; drive the scheduler from "
+            "the test, outside the actors");
     }
     troupe::detail::job* j = pop();
     if (j == nullptr) {

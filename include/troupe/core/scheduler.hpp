@@ -37,6 +37,9 @@ public:
     virtual void schedule(job* j) noexcept = 0;
     /// Makes `j` runnable again after it used up its batch (behind other ready work).
     virtual void yield(job* j) noexcept = 0;
+    /// True if other work waits for the thread that runs the current job; when false, a job
+    /// that used up its batch may go on with another instead of yielding.
+    virtual bool others_waiting() const noexcept { return true; }
 
 protected:
     ~executor() = default;
@@ -58,6 +61,7 @@ public:
 
     void schedule(detail::job* j) noexcept override;
     void yield(detail::job* j) noexcept override;
+    bool others_waiting() const noexcept override;
 
     /// The number of worker threads.
     unsigned workers() const noexcept;

@@ -32,7 +32,8 @@ public:
     /// Schedules `fn` at now() + `delay` (a negative delay counts as zero), then every
     /// `period` if it is not zero. Any thread; never runs `fn`. Throws troupe::error after
     /// shutdown().
-    std::shared_ptr<troupe::detail::timer_state> add(duration delay, duration period, std::function<void()> fn) override;
+    std::shared_ptr<troupe::detail::timer_state> add(duration delay, duration period,
+                                                     std::function<void()> fn) override;
     /// Drops every pending timer; later add() calls throw. Idempotent.
     void shutdown() override;
 

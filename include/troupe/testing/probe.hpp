@@ -87,7 +87,7 @@ private:
 /// "3" for a value that can be written to a stream, empty otherwise.
 template <class M>
 std::string show(const M& value) {
-    if constexpr (requires(std::ostream& os) { os << value; }) {
+    if constexpr (requires(std::ostream & os) { os << value; }) {
         std::ostringstream out;
         out << value;
         return out.str();

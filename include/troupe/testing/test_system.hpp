@@ -82,7 +82,8 @@ public:
     template <class T>
     T await(future<T> f) {
         if (!run_until([&] { return f.ready(); })) {
-            throw stuck(idle_report("await(" + troupe::detail::type_name(typeid(future<T>)) + ")", "the future is not ready"));
+            throw stuck(
+                idle_report("await(" + troupe::detail::type_name(typeid(future<T>)) + ")", "the future is not ready"));
         }
         return std::move(f).get();
     }
