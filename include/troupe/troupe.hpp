@@ -5,6 +5,7 @@
 #include <troupe/core/actor.hpp>
 #include <troupe/core/address.hpp>
 #include <troupe/core/errors.hpp>
+#include <troupe/core/exit_reason.hpp>
 #include <troupe/core/future.hpp>
 #include <troupe/core/handles.hpp>
 #include <troupe/core/inbox.hpp>
@@ -14,6 +15,7 @@
 #include <troupe/core/proxy.hpp>
 #include <troupe/core/ref.hpp>
 #include <troupe/core/registry.hpp>
+#include <troupe/core/scoped.hpp>
 #include <troupe/core/scheduler.hpp>
 #include <troupe/core/spawn_options.hpp>
 #include <troupe/core/system.hpp>

@@ -5,9 +5,12 @@
 
 #include "system_state.hpp"
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
+#include <vector>
 
 namespace troupe {
 namespace detail {
@@ -23,14 +26,40 @@ public:
                 unhandled_message(name() + " is an inbox: it takes messages but does not answer asks")));
             return;
         }
+        std::optional<promise<message>> taker;
         {
             std::lock_guard lock(mutex_);
             if (closed_) {
                 throw actor_dead(name() + " is closed: it did not take the " + send.msg.type_name());
             }
-            queue_.push_back(std::move(send.msg));
+            // A waiting receive_async() of this type takes it straight away, oldest first.
+            auto it = std::find_if(takers_.begin(), takers_.end(),
+                                   [&](auto& t) { return t.type == nullptr || *t.type == send.msg.type(); });
+            if (it == takers_.end()) {
+                queue_.push_back(std::move(send.msg));
+            } else {
+                taker.emplace(std::move(it->reply));
+                takers_.erase(it);
+            }
+        }
+        if (taker) {
+            taker->set_value(std::move(send.msg));  // outside the lock: continuations may run here
+            return;
         }
         arrived_.notify_all();
+    }
+    future<message> take_async(const std::type_info* type) {
+        promise<message> p;
+        auto f = p.get_future();
+        std::lock_guard lock(mutex_);
+        if (message m = find(type); m) {
+            p.set_value(std::move(m));
+        } else if (closed_) {
+            p.set_error(actor_dead(name() + " is closed"));
+        } else {
+            takers_.push_back({type, std::move(p)});
+        }
+        return f;
     }
     std::string name() const override { return "inbox#" + std::to_string(id_); }
     std::uint64_t id() const noexcept override { return id_; }
@@ -40,9 +69,16 @@ public:
     }
 
     void close() {
-        std::lock_guard lock(mutex_);
-        closed_ = true;
-        queue_.clear();
+        std::vector<pending_take> orphans;
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+            queue_.clear();
+            orphans.swap(takers_);
+        }
+        for (auto& t : orphans) {
+            t.reply.set_error(actor_dead(name() + " was destroyed before a message arrived"));
+        }
     }
     message take(const std::type_info* type, const std::chrono::steady_clock::time_point* deadline) {
         before_blocking();
@@ -92,6 +128,11 @@ private:
     mutable std::mutex mutex_;
     std::condition_variable arrived_;
     std::deque<message> queue_;
+    struct pending_take {
+        const std::type_info* type;  // null: any message
+        promise<message> reply;
+    };
+    std::vector<pending_take> takers_;  // pending receive_async() calls, oldest first
     bool closed_ = false;
 };
 
@@ -124,6 +165,10 @@ message inbox::take(const std::type_info* type, const std::chrono::steady_clock:
 
 message inbox::try_take(const std::type_info& type) {
     return state_->try_take(&type);
+}
+
+future<message> inbox::take_async(const std::type_info* type) {
+    return state_->take_async(type);
 }
 
 std::size_t inbox::size() const {

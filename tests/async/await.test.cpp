@@ -147,3 +147,30 @@ TEST(await, an_asked_coroutine_that_throws_answers_with_the_exception) {
 }
 
 }  // namespace
+
+namespace {
+
+struct wait_for_note {
+    troupe::inbox* in;
+};
+struct note {
+    std::string text;
+};
+class listener : public troupe::actor {
+public:
+    troupe::task<std::string> handle(wait_for_note w) {
+        note n = co_await w.in->receive_async<note>();
+        co_return "heard " + n.text;
+    }
+};
+
+TEST(await, a_coroutine_awaits_an_inbox) {
+    troupe::system sys(two_workers());
+    troupe::inbox in(sys);
+    auto l = sys.spawn<listener>();
+    auto f = l.ask(wait_for_note{&in});
+    in.address().tell(note{"hi"});
+    EXPECT_EQ(f.get(patience()), "heard hi");
+}
+
+}  // namespace

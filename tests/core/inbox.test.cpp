@@ -186,3 +186,38 @@ TEST(inbox, actors_reply_to_an_inbox) {
 }
 
 }  // namespace inbox_tests
+
+namespace inbox_async_tests {
+
+struct note {
+    int v;
+};
+struct other {};
+
+TEST(inbox, receive_async_takes_a_queued_message_or_the_next_one_to_arrive) {
+    troupe::system sys(troupe_test::small_system());
+    troupe::inbox in(sys);
+    in.address().tell(note{1});
+    auto now = in.receive_async<note>();
+    EXPECT_TRUE(now.ready());
+    EXPECT_EQ(now.get().v, 1);
+    auto later = in.receive_async<note>();
+    EXPECT_FALSE(later.ready());
+    in.address().tell(other{});  // not what it waits for: queued
+    in.address().tell(note{2});
+    EXPECT_EQ(later.get(troupe_test::patience()).v, 2);
+    EXPECT_EQ(in.size(), 1u);
+    EXPECT_TRUE(in.receive_async().get(troupe_test::patience()).is<other>());
+}
+
+TEST(inbox, a_pending_receive_async_fails_when_the_inbox_goes) {
+    troupe::system sys(troupe_test::small_system());
+    troupe::future<note> pending;
+    {
+        troupe::inbox in(sys);
+        pending = in.receive_async<note>();
+    }
+    EXPECT_THROW(pending.get(troupe_test::patience()), troupe::actor_dead);
+}
+
+}  // namespace inbox_async_tests

@@ -4,6 +4,7 @@
 /// receive messages on.
 
 #include <troupe/core/address.hpp>
+#include <troupe/core/future.hpp>
 #include <troupe/core/message.hpp>
 
 #include <chrono>
@@ -55,10 +56,22 @@ public:
         }
         return std::move(m.template get<T>());
     }
+    /// A future of the first message of type T, taken from the inbox when it is there (now or
+    /// when it arrives); messages of other types stay queued. Awaitable in a coroutine handler:
+    /// `auto m = co_await in.receive_async<reply>();`. Fails with troupe::actor_dead if the
+    /// inbox is destroyed first.
+    template <class T>
+    future<T> receive_async() {
+        return take_async(&typeid(T)).then([](const message& m) { return m.template get<T>(); });
+    }
+    /// A future of the next message of any type.
+    future<message> receive_async() { return take_async(nullptr); }
     /// Messages queued now.
     std::size_t size() const;
 
 private:
+    future<message> take_async(const std::type_info* type);
+
     message take(const std::type_info* type, const std::chrono::steady_clock::time_point* deadline);
     message try_take(const std::type_info& type);
 
