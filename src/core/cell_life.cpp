@@ -10,6 +10,7 @@
 
 #include "dedicated_thread.hpp"
 
+#include <algorithm>
 #include <string>
 #include <variant>
 
@@ -114,6 +115,7 @@ void cell_base::do_start() noexcept {
         phase_ = phase::running;
     } catch (...) {
         troupe::logger()->error("{}: on_start threw, the actor stops: {}", name(), describe(std::current_exception()));
+        phase_ = phase::running;  // started, if badly: the next turns must not run on_start again
         settle(ending::start_failed, std::current_exception());
     }
 }
@@ -246,6 +248,17 @@ void cell_base::adopt(cell_base& child) {
     child.termination().then_state([parent = counted_ptr<cell_base>(this), c = counted_ptr<cell_base>(&child)](auto&) {
         parent->post_notice(child_stopped{ended_of(*c)});
     });
+}
+
+void cell_base::place_child(cell_base& child, std::size_t position) {
+    auto& kids = extras().children;
+    auto it = std::find_if(kids.begin(), kids.end(), [&](auto& c) { return c.get() == &child; });
+    if (it == kids.end()) {
+        throw error(child.name() + " is not a live child of " + name());
+    }
+    counted_ptr<cell_base> moved = std::move(*it);
+    kids.erase(it);
+    kids.insert(kids.begin() + static_cast<std::ptrdiff_t>(std::min(position, kids.size())), std::move(moved));
 }
 
 void cell_base::monitor(cell_base& target) {

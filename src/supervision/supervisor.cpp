@@ -83,10 +83,16 @@ void supervisor::on_start() {
         try {
             s.current = s.spec.start(self());
         } catch (...) {
-            // The core stops the children started so far, newest first: the reverse start order.
-            throw child_start_failed(self().name() + " could not start its child '" + s.spec.name() +
-                                         "': " + failure_of(std::current_exception()).describe(),
-                                     s.spec.name());
+            const exit_reason failure = failure_of(std::current_exception());
+            report({supervisor_event::kind::start_failed, s.spec.name(), {}, failure, false, 0});
+            const std::string what = self().name() + " could not start its child '" + s.spec.name() +
+                                     "': " + failure.error_type + ": " + failure.message;
+            troupe::logger()->error("{}; it stops the children it started and fails", what);
+            // Not thrown from here: the children started so far are stopped first, in reverse
+            // start order and one at a time, as when giving up; the last child_stopped throws.
+            giving_up_ = std::make_exception_ptr(child_start_failed(what, s.spec.name()));
+            continue_group();
+            return;
         }
         report({supervisor_event::kind::started, s.spec.name(), s.current, {}, false, 0});
     }
@@ -126,8 +132,8 @@ void supervisor::handle(child_stopped c) {
         return;
     }
     report({supervisor_event::kind::ended, s.spec.name(), gone, c.reason, true, 0});
-    troupe::logger()->info("{}: its child '{}' ({}) ended: {}; restarting ({})", self().name(), s.spec.name(),
-                           c.name, c.reason.describe(), strategy_name(spec_.strategy));
+    troupe::logger()->info("{}: its child '{}' ({}) ended: {}; restarting ({})", self().name(), s.spec.name(), c.name,
+                           c.reason.describe(), strategy_name(spec_.strategy));
     switch (spec_.strategy) {
         case restart_strategy::one_for_one:
             if (!restart(*found)) {
@@ -178,15 +184,31 @@ void supervisor::continue_group() {
     }
 }
 
+void supervisor::keep_spec_order(std::size_t i) {
+    // A restarted child is the newest troupe child; move it back to its place in the spec, so
+    // that the supervisor's own stop (newest first) keeps the reverse spec order.
+    std::size_t position = 0;
+    for (std::size_t j = 0; j < i; ++j) {
+        if (slots_[j].current) {
+            ++position;
+        }
+    }
+    self().place_child(slots_[i].current, position);
+}
+
 bool supervisor::restart(std::size_t i) {
     slot& s = slots_[i];
     while (!closing()) {
         try {
             s.current = s.spec.start(self());
+            keep_spec_order(i);
             ++s.restarts;
             report({supervisor_event::kind::started, s.spec.name(), s.current, {}, false, s.restarts - 1});
             return true;
         } catch (...) {
+            if (closing()) {
+                return true;  // the system began to shut down: spawn refused, and nothing should start
+            }
             const exit_reason failure = failure_of(std::current_exception());
             troupe::logger()->error("{}: could not restart its child '{}': {}", self().name(), s.spec.name(),
                                     failure.describe());
@@ -210,8 +232,8 @@ bool supervisor::record_restart() {
 }
 
 void supervisor::give_up(const std::string& child, const exit_reason& last) {
-    const std::string what = self().name() + " gave up on its child '" + child + "' (" + last.describe() + "): " +
-                             std::to_string(recent_.size()) + " restarts within " +
+    const std::string what = self().name() + " gave up on its child '" + child + "' (" + last.describe() +
+                             "): " + std::to_string(recent_.size()) + " restarts within " +
                              milliseconds(spec_.intensity.within) + " would be more than the " +
                              std::to_string(spec_.intensity.max_restarts) + " allowed";
     troupe::logger()->error("{}; it stops its children and fails", what);

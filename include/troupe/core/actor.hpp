@@ -3,6 +3,7 @@
 /// actor: the base class of actors, with the lifecycle hooks, and context, the runtime's
 /// services an actor reaches through self().
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <string>
@@ -47,6 +48,10 @@ public:
     /// handle(troupe::child_stopped).
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) const;
+    /// Moves a live child of this actor to `position` (0 = oldest) in the order its children
+    /// are stopped in (newest first): a supervisor keeps a restarted child in its spec's place.
+    template <class A>
+    void place_child(const ref<A>& child, std::size_t position) const;
     /// Tells this actor (with a troupe::down message) when `target` ends, for whatever reason;
     /// at once if it has already ended. The actor needs a handle(troupe::down).
     template <class A>

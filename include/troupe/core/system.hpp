@@ -105,6 +105,11 @@ ref<A> context::spawn(Args&&... args) const {
 }
 
 template <class A>
+void context::place_child(const ref<A>& child, std::size_t position) const {
+    cell_->place_child(*child.cell_handle(), position);
+}
+
+template <class A>
 void context::monitor(const ref<A>& target) const {
     cell_->monitor(*target.cell_handle());
 }

@@ -96,8 +96,7 @@ child_spec child(std::string name, Args&&... args) {
                   "troupe::child<A>(name, args...): give spawn options with .options(o), not as an argument");
     child_spec::starter start = [saved = std::tuple<std::decay_t<Args>...>(std::forward<Args>(args)...)](
                                     const context& parent, const spawn_options& options) {
-        return std::apply(
-            [&](const auto&... a) { return ref<actor>(parent.template spawn<A>(options, a...)); }, saved);
+        return std::apply([&](const auto&... a) { return ref<actor>(parent.template spawn<A>(options, a...)); }, saved);
     };
     return child_spec(std::move(name), typeid(A), std::move(start));
 }

@@ -50,11 +50,11 @@ struct supervisor_event {
         start_failed,  ///< a child's constructor threw while restarting (`reason` holds the exception)
         gave_up,       ///< too many restarts: the supervisor stops its children and then fails
     };
-    kind what = kind::started;  ///< what happened
-    std::string child;          ///< the child's name in its spec (for gave_up: the one that went over)
-    ref<actor> who;             ///< the incarnation concerned (started, ended)
-    exit_reason reason;         ///< why it ended (ended, gave_up) or what its constructor threw (start_failed)
-    bool restart = false;       ///< ended: it will be started again, alone or with its group
+    kind what = kind::started;   ///< what happened
+    std::string child;           ///< the child's name in its spec (for gave_up: the one that went over)
+    ref<actor> who;              ///< the incarnation concerned (started, ended)
+    exit_reason reason;          ///< why it ended (ended, gave_up) or what its constructor threw (start_failed)
+    bool restart = false;        ///< ended: it will be started again, alone or with its group
     std::uint32_t restarts = 0;  ///< started: how many times this child was restarted before this start
 };
 
@@ -144,7 +144,8 @@ public:
     std::vector<child_info> handle(which_children) const;
 
 protected:
-    /// Starts the children in order. If a constructor throws, fails with child_start_failed.
+    /// Starts the children in order. If a constructor throws, stops the children started so far
+    /// (in reverse order) and then fails with child_start_failed.
     void on_start() override;
 
 private:
@@ -160,13 +161,14 @@ private:
     std::optional<std::size_t> running_slot(std::uint64_t id) const;
     ref<actor> current_of(const std::string& name, const std::type_info& wanted) const;
     bool record_restart();
+    void keep_spec_order(std::size_t i);
     bool restart(std::size_t i);
     void continue_group();
     void give_up(const std::string& child, const exit_reason& last);
     void report(supervisor_event e) const;
 
-    supervisor_spec spec_;                                     // without the children: they are in slots_
-    std::vector<slot> slots_;                                  // in start order
+    supervisor_spec spec_;                                      // without the children: they are in slots_
+    std::vector<slot> slots_;                                   // in start order
     std::deque<std::chrono::steady_clock::time_point> recent_;  // times of the restarts within the window
     std::optional<std::size_t> stopping_;  // the child whose end the group restart (or giving up) waits for
     std::exception_ptr giving_up_;         // set once the intensity is exceeded: thrown once all are stopped

@@ -135,6 +135,8 @@ public:
 
     /// Makes `child` (just spawned from this actor's handler) a child of this actor.
     void adopt(cell_base& child);
+    /// Moves a live child to `position` in the start order (0 = oldest; clamped to the end).
+    void place_child(cell_base& child, std::size_t position);
     /// This actor gets a troupe::down when `target` ends. Throws if the actor has no handler.
     void monitor(cell_base& target);
     /// This actor and `other` get a troupe::exit_signal when the other ends abnormally.
