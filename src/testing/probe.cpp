@@ -24,6 +24,12 @@ const std::type_info& probe_log::front_type() const {
     return queue_.front().type();
 }
 
+message& probe_log::front() {
+    // Only the test's thread takes messages, and appending to a deque moves no element.
+    std::lock_guard lock(mutex_);
+    return queue_.front();
+}
+
 message probe_log::pop() {
     std::lock_guard lock(mutex_);
     message m = std::move(queue_.front());
@@ -41,25 +47,27 @@ std::string probe_log::types() const {
 }
 
 void probe_base::await_next(const std::type_info& wanted, const std::string& who) const {
-    const std::string what = "a " + troupe::detail::type_name(wanted);
     if (!system_->run_until([this] { return !log_->empty(); })) {
         throw expectation_failed(
             system_->idle_report(who + "'s expect<" + troupe::detail::type_name(wanted) + ">()", "no message arrived"));
     }
     if (log_->front_type() != wanted) {
-        fail(who, what, "a " + troupe::detail::type_name(log_->front_type()) + " (queued: " + log_->types() + ")");
+        fail(who, "a message of type " + troupe::detail::type_name(wanted) + ", but the next one is of type " +
+                      troupe::detail::type_name(log_->front_type()) + " (queued: " + log_->types() + ")");
     }
 }
 
 void probe_base::check_nothing(const std::string& who) const {
     system_->run();
     if (!log_->empty()) {
-        fail(who, "nothing", std::to_string(log_->size()) + " message(s): " + log_->types());
+        const std::size_t n = log_->size();
+        fail(who, "nothing, but " + std::to_string(n) + (n == 1 ? " message is" : " messages are") +
+                      " queued: " + log_->types());
     }
 }
 
-void probe_base::fail(const std::string& who, const std::string& what, const std::string& got) {
-    throw expectation_failed(who + " expected " + what + ", but got " + got);
+void probe_base::fail(const std::string& who, const std::string& what) {
+    throw expectation_failed(who + " expected " + what);
 }
 
 }  // namespace troupe::testing::detail

@@ -48,13 +48,11 @@ bool test_system::step() {
 
 std::size_t test_system::run() {
     std::size_t n = 0;
-    run_until([&] {
-        if (scheduler_.pending() == 0) {
-            return true;
+    while (step()) {
+        if (++n == turn_limit_ && scheduler_.pending() != 0) {
+            throw_busy(n);
         }
-        ++n;
-        return false;
-    });
+    }
     return n;
 }
 
@@ -82,9 +80,8 @@ void test_system::shutdown() {
     }
     // system::shutdown() would block until the registry empties, and nothing would run the
     // turns that empty it: stop the actors here first, on this thread, so that it finds none.
-    // Stops may start actors: repeat until none is left.
     // What is queued runs first (bounded, in case the actors are busy for ever), so that the
-    // stops, requested newest first, also run newest first.
+    // stops, requested newest first, also run newest first. Stops may start actors: repeat.
     scheduler_.run_until_idle(turn_limit_);
     auto& actors = system_->registry();
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

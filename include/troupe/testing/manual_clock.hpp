@@ -22,6 +22,7 @@ namespace troupe::testing {
 /// system_options::timers, or use test_system.
 class manual_clock final : public troupe::detail::timer_source {
 public:
+    /// Virtual times and delays, in the steady clock's unit.
     using duration = std::chrono::steady_clock::duration;
 
     manual_clock() = default;

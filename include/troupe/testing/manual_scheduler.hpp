@@ -27,6 +27,9 @@ public:
     void schedule(troupe::detail::job* j) noexcept override;
     /// Queues `j` again after its turn used up its batch. Any thread.
     void yield(troupe::detail::job* j) noexcept override;
+    /// Always true: a turn is one batch, after which the actor goes behind the others, so that
+    /// a busy actor never keeps the test's thread beyond its turn.
+    bool others_waiting() const noexcept override { return true; }
 
     /// Runs one turn of the actor at the front of the queue. False if none was runnable.
     /// Throws troupe::error when called from inside an actor's turn.

@@ -42,6 +42,8 @@ public:
     std::size_t size() const;
     /// The type of the oldest message; only when not empty.
     const std::type_info& front_type() const;
+    /// The oldest message, which stays queued; only when not empty.
+    message& front();
     /// Removes and returns the oldest message; only when not empty.
     message pop();
     /// "ping, pong, pong": the types queued, for error messages.
@@ -71,6 +73,7 @@ class probe_actor final : public actor, public probe_handler<probe_actor<Ms...>,
 public:
     /// Reachable through an address for exactly these types.
     using handles = troupe::handles<Ms...>;
+    /// The recording handle() of each message type.
     using probe_handler<probe_actor, Ms>::handle...;
 
     /// A probe actor recording into `log`.
@@ -106,8 +109,8 @@ protected:
     void await_next(const std::type_info& wanted, const std::string& who) const;
     /// Runs until idle; throws expectation_failed if anything is queued.
     void check_nothing(const std::string& who) const;
-    /// Throws expectation_failed: "<who> expected <what>, but got <got>".
-    [[noreturn]] static void fail(const std::string& who, const std::string& what, const std::string& got);
+    /// Throws expectation_failed: "<who> expected <what>".
+    [[noreturn]] static void fail(const std::string& who, const std::string& what);
 
     test_system* system_;
     std::shared_ptr<probe_log> log_;
@@ -143,38 +146,37 @@ public:
 
     /// Takes the next message, which must be an M. Runs the system until one has arrived.
     /// Throws troupe::testing::expectation_failed naming what arrived instead, or saying that
-    /// nothing did.
+    /// nothing did; a message that fails an expectation stays queued.
     template <class M>
     M expect() {
-        check_type<M>();
-        await_next(typeid(M), name());
+        peek<M>();
         return std::move(log_->pop().template get<M>());
     }
     /// Takes the next message, which must be an M equal to `value`.
     template <class M>
     requires std::equality_comparable<M> M expect(const M& value) {
-        M got = expect<M>();
-        if (!(got == value)) {
+        const M& next = peek<M>();
+        if (!(next == value)) {
             const std::string want = detail::show(value);
-            const std::string have = detail::show(got);
-            if (want.empty()) {
-                fail(name(), "a " + troupe::detail::type_name(typeid(M)) + " equal to the given one",
-                     "one that differs (give it an operator<< to see both)");
-            }
-            fail(name(), "the " + troupe::detail::type_name(typeid(M)) + " " + want, "the one " + have);
+            const std::string type = troupe::detail::type_name(typeid(M));
+            fail(name(), want.empty() ? "a message of type " + type +
+                                            " equal to the given one, but got one that differs (an operator<< for " +
+                                            type + " would show both)"
+                                      : "the " + type + " message " + want + ", but got " + detail::show(next));
         }
-        return got;
+        return expect<M>();
     }
     /// Takes the next message, which must be an M for which `matches(m)` is true.
     template <class M, class Predicate>
     requires std::predicate<Predicate&, const M&> M expect(Predicate matches) {
-        M got = expect<M>();
-        if (!std::invoke(matches, std::as_const(got))) {
-            const std::string have = detail::show(got);
-            fail(name(), "a " + troupe::detail::type_name(typeid(M)) + " that matches the predicate",
-                 have.empty() ? std::string("one that does not") : "the one " + have + ", which does not");
+        const M& next = peek<M>();
+        if (!std::invoke(matches, next)) {
+            const std::string got = detail::show(next);
+            fail(name(), "a message of type " + troupe::detail::type_name(typeid(M)) +
+                             " that matches the predicate, but got " +
+                             (got.empty() ? std::string("one that does not") : got + ", which does not"));
         }
-        return got;
+        return expect<M>();
     }
     /// Runs the system until idle, then checks that no message is waiting.
     void expect_nothing() { check_nothing(name()); }
@@ -194,10 +196,13 @@ public:
     }
 
 private:
+    /// The next message, once there, which must be an M; it stays queued.
     template <class M>
-    static constexpr void check_type() {
+    const M& peek() {
         static_assert((std::is_same_v<M, Ms> || ...),
                       "probe::expect<M>: M is not one of the probe's message types (probe<M...>)");
+        await_next(typeid(M), name());
+        return log_->front().template get<M>();
     }
     static spawn_options named(std::string name) {
         spawn_options o;

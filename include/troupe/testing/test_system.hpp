@@ -27,6 +27,7 @@ namespace troupe::testing {
 /// they wait for. Use await() and stop() here instead.
 class test_system {
 public:
+    /// Virtual times and delays.
     using duration = manual_clock::duration;
 
     /// A system named `name` whose actors handle one message per turn.
@@ -83,7 +84,7 @@ public:
     T await(future<T> f) {
         if (!run_until([&] { return f.ready(); })) {
             throw stuck(
-                idle_report("await(" + troupe::detail::type_name(typeid(future<T>)) + ")", "the future is not ready"));
+                idle_report("await(future<" + troupe::detail::type_name(typeid(T)) + ">)", "the future is not ready"));
         }
         return std::move(f).get();
     }
@@ -94,8 +95,9 @@ public:
         return await(target.stop_async());
     }
 
-    /// Stops every actor (newest first, and again while stops start new ones), running the
-    /// turns on this thread, then shuts the system down. Idempotent.
+    /// Runs what is queued, then stops every actor (newest first, and again while stops start
+    /// new ones), running their turns on this thread, then shuts the system down. Idempotent.
+    /// Throws troupe::testing::stuck if actors on dedicated threads do not stop within 10 s.
     void shutdown();
 
     /// The most turns run(), run_until() and await() run before they give up (default 100000).
