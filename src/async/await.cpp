@@ -25,33 +25,17 @@ void leave_await(const cell_base& waiter) noexcept {
 
 }  // namespace detail
 
-sleep_for::~sleep_for() {
-    if (r_ != nullptr) {
-        r_->release();
-    }
-}
-
-void sleep_for::await_suspend(std::coroutine_handle<> h) {
+void sleep_for::suspend(std::coroutine_handle<> h, detail::cancel_scope* scope) {
     detail::cell_base* cell = detail::running_cell();
     if (cell == nullptr) {
         throw error("troupe::sleep_for is awaited inside an actor's coroutine handler");
     }
-    if (cell->cancelling()) {
-        throw troupe::cancelled(cell->name() + " is stopping: the sleep was cancelled");
-    }
-    r_ = new detail::resumer(h, *cell);
-    cell->add_waiter(*r_);
+    detail::resumer& r = slot_.arm(h, *cell, scope);
     try {
-        cell->system().timers().after(d_, [r = detail::resumer_ref(r_)] { r.complete(); });
+        cell->system().timers().after(d_, [ref = detail::resumer_ref(&r)] { ref.complete(); });
     } catch (...) {
-        cell->remove_waiter(*r_);
+        slot_.abandon();
         throw;
-    }
-}
-
-void sleep_for::await_resume() const {
-    if (r_ != nullptr && r_->was_cancelled()) {
-        throw troupe::cancelled("the sleep was cancelled: the actor is stopping");
     }
 }
 

@@ -4,6 +4,7 @@
 /// `co_await troupe::sleep_for(d)`. The coroutine resumes on its actor's executor, one handler
 /// at a time; when the actor begins to stop or fail, pending awaits end with troupe::cancelled.
 
+#include <troupe/async/detail/scope.hpp>
 #include <troupe/async/task.hpp>
 #include <troupe/core/detail/cell.hpp>
 #include <troupe/core/detail/envelope.hpp>
@@ -93,47 +94,94 @@ void check_await(const cell_base& waiter, const cell_base* producer);
 void enter_await(const cell_base& waiter, const cell_base* producer);
 void leave_await(const cell_base& waiter) noexcept;
 
+/// What every troupe awaitable keeps while its coroutine is suspended inside an actor: the
+/// resumer, registered with the actor and with the coroutine's cancel scope.
+class await_slot {
+public:
+    await_slot() = default;
+    await_slot(await_slot&& o) noexcept : r_(std::exchange(o.r_, nullptr)), scope_(o.scope_), cell_(o.cell_) {}
+    await_slot& operator=(await_slot&&) = delete;
+    ~await_slot() {
+        if (r_ != nullptr) {
+            r_->release();
+        }
+    }
+
+    /// Before suspending `h` on `cell`: throws troupe::cancelled if the actor or the scope is
+    /// being cancelled; otherwise registers and returns a resumer for the awaited event.
+    resumer& arm(std::coroutine_handle<> h, cell_base& cell, cancel_scope* scope) {
+        if (cell.cancelling() || (scope != nullptr && scope->cancelled())) {
+            throw troupe::cancelled(cell.name() + ": the await was cancelled before it began");
+        }
+        r_ = new resumer(h, cell);
+        cell.add_waiter(*r_);
+        if (scope != nullptr) {
+            scope->add(*r_);
+        }
+        scope_ = scope;
+        cell_ = &cell;
+        return *r_;
+    }
+    /// Undoes arm() when the awaited event could not be set up (the coroutine does not suspend).
+    void abandon() noexcept {
+        if (r_ != nullptr) {
+            if (scope_ != nullptr) {
+                scope_->remove(*r_);
+            }
+            cell_->remove_waiter(*r_);
+        }
+    }
+    /// After the resumption: throws troupe::cancelled if the await ended by cancellation.
+    void disarm() {
+        if (r_ == nullptr) {
+            return;
+        }
+        if (scope_ != nullptr) {
+            scope_->remove(*r_);
+        }
+        if (r_->was_cancelled()) {
+            throw troupe::cancelled(cell_->name() + ": the await was cancelled");
+        }
+    }
+
+private:
+    resumer* r_ = nullptr;
+    cancel_scope* scope_ = nullptr;
+    cell_base* cell_ = nullptr;
+};
+
 /// co_await of a troupe::future inside a task.
 template <class T>
 class future_awaiter {
 public:
     using troupe_awaitable = void;
     explicit future_awaiter(future<T> f) noexcept : f_(std::move(f)) {}
-    future_awaiter(future_awaiter&& o) noexcept : f_(std::move(o.f_)), r_(std::exchange(o.r_, nullptr)) {}
-    ~future_awaiter() {
-        if (r_ != nullptr) {
-            r_->release();
-        }
-    }
 
     bool await_ready() const { return f_.ready(); }
-    void await_suspend(std::coroutine_handle<> h) {
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
         cell_base* cell = running_cell();
         if (cell == nullptr) {
             // Not inside an actor: resume wherever the result arrives.
             f_.then_state([h](auto&) { h.resume(); });
             return;
         }
-        if (cell->cancelling()) {
-            throw troupe::cancelled(cell->name() + " is stopping: the await was cancelled");
-        }
         const cell_base* producer = f_.producer();
         if (cell->policy() == reentrancy::none) {
             check_await(*cell, producer);
-            enter_await(*cell, producer);
-            cell_ = cell;
         }
-        r_ = new resumer(h, *cell);
-        cell->add_waiter(*r_);
-        f_.then_state([r = resumer_ref(r_)](auto&) { r.complete(); });
+        resumer& r = slot_.arm(h, *cell, scope_of(h));
+        if (cell->policy() == reentrancy::none) {
+            enter_await(*cell, producer);
+            waiting_cell_ = cell;
+        }
+        f_.then_state([ref = resumer_ref(&r)](auto&) { ref.complete(); });
     }
     T await_resume() {
-        if (cell_ != nullptr) {
-            leave_await(*cell_);
+        if (waiting_cell_ != nullptr) {
+            leave_await(*waiting_cell_);
         }
-        if (r_ != nullptr && r_->was_cancelled()) {
-            throw troupe::cancelled("the await was cancelled: the actor is stopping");
-        }
+        slot_.disarm();
         if constexpr (std::is_void_v<T>) {
             f_.get();
         } else {
@@ -143,8 +191,8 @@ public:
 
 private:
     future<T> f_;
-    resumer* r_ = nullptr;
-    const cell_base* cell_ = nullptr;
+    await_slot slot_;
+    const cell_base* waiting_cell_ = nullptr;
 };
 
 }  // namespace detail
@@ -160,16 +208,19 @@ class sleep_for {
 public:
     using troupe_awaitable = void;
     explicit sleep_for(std::chrono::steady_clock::duration d) noexcept : d_(d) {}
-    sleep_for(sleep_for&& o) noexcept : d_(o.d_), r_(std::exchange(o.r_, nullptr)) {}
-    ~sleep_for();
 
     bool await_ready() const noexcept { return d_ <= std::chrono::steady_clock::duration::zero(); }
-    void await_suspend(std::coroutine_handle<> h);
-    void await_resume() const;
+    template <class P>
+    void await_suspend(std::coroutine_handle<P> h) {
+        suspend(h, detail::scope_of(h));
+    }
+    void await_resume() { slot_.disarm(); }
 
 private:
+    void suspend(std::coroutine_handle<> h, detail::cancel_scope* scope);
+
     std::chrono::steady_clock::duration d_;
-    detail::resumer* r_ = nullptr;
+    detail::await_slot slot_;
 };
 
 }  // namespace troupe

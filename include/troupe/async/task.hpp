@@ -32,6 +32,8 @@ requires requires {
 }
 struct is_task_awaitable<U> : std::true_type {};
 
+class cancel_scope;
+
 /// A root task (a coroutine handler): what the runtime needs when it ends. Empty for tasks
 /// that are awaited by other tasks.
 struct task_root {
@@ -88,7 +90,18 @@ public:
     std::coroutine_handle<> continuation_;
     std::exception_ptr error_;
     task_root root_;
+    cancel_scope* scope_ = nullptr;  // where its awaits are cancelled from; null: the actor's
 };
+
+/// The cancel scope a coroutine runs in, if it is a troupe task.
+template <class P>
+cancel_scope* scope_of(std::coroutine_handle<P> h) noexcept {
+    if constexpr (std::is_base_of_v<task_promise_base, P>) {
+        return h.promise().scope_;
+    } else {
+        return nullptr;
+    }
+}
 
 template <class T>
 class task_promise final : public task_promise_base {
@@ -140,24 +153,31 @@ public:
     }
     ~task() { reset(); }
 
-    /// Awaiting a task runs it (on the awaiting coroutine's thread) and gives its result.
-    auto operator co_await() && noexcept {
-        struct awaiter {
-            std::coroutine_handle<promise_type> h;
-            bool await_ready() const noexcept { return !h || h.done(); }
-            std::coroutine_handle<> await_suspend(std::coroutine_handle<> awaiting) noexcept {
-                h.promise().continuation_ = awaiting;
-                return h;
+    /// Awaits a task: runs it at once (on the awaiting coroutine's thread, in its scope).
+    class awaiter {
+    public:
+        explicit awaiter(std::coroutine_handle<promise_type> h) noexcept : h_(h) {}
+        bool await_ready() const noexcept { return !h_ || h_.done(); }
+        template <class P>
+        std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) noexcept {
+            h_.promise().continuation_ = awaiting;
+            if (h_.promise().scope_ == nullptr) {
+                h_.promise().scope_ = detail::scope_of(awaiting);
             }
-            T await_resume() {
-                if (!h) {
-                    throw no_state("co_await of an empty troupe::task");
-                }
-                return h.promise().take();
+            return h_;
+        }
+        T await_resume() {
+            if (!h_) {
+                throw no_state("co_await of an empty troupe::task");
             }
-        };
-        return awaiter{h_};
-    }
+            return h_.promise().take();
+        }
+
+    private:
+        std::coroutine_handle<promise_type> h_;
+    };
+    /// Awaiting a task runs it and gives its result (or rethrows its exception).
+    awaiter operator co_await() && noexcept { return awaiter(h_); }
 
     /// True unless default-constructed or moved from.
     explicit operator bool() const noexcept { return static_cast<bool>(h_); }
