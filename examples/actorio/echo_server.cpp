@@ -21,6 +21,8 @@
 #include <utility>
 #include <vector>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 using asio::ip::tcp;
 
@@ -92,11 +94,7 @@ private:
     troupe::address observer_;
 };
 
-static int failures = 0;
-static void check(bool ok, const std::string& what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     asio::io_context io;  // gives sockets an executor; outlives the system and so the actors
@@ -141,5 +139,5 @@ int main() {
     check(ended_normally == clients, "each client actor stopped itself at the end of its stream");
 
     check(server.stop(), "the acceptor stops (its input task ends with it)");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

@@ -11,6 +11,8 @@
 #include <syncstream>
 #include <utility>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 /// Actorio's Message: it says who sent it, so that the receiver can answer.
@@ -44,11 +46,7 @@ data_message ask(troupe::system& sys, const troupe::ref<greeter>& to, message m)
     return me.receive<data_message>(5s);
 }
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -65,5 +63,5 @@ int main() {
     check(reply.data == "Hello World!", "the greeter tells its answer to the sender");
     check(reply.sender.name().rfind("greeter#", 0) == 0, "the answer says who sent it");
     check(answer == "Hello World!", "ask() gives the handler's return value");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

@@ -15,6 +15,8 @@
 #include <thread>
 #include <utility>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 /// A request to do some computation or blocking call (Actorio's RequestMessage).
@@ -71,11 +73,7 @@ private:
     troupe::address observer_;
 };
 
-static int failures = 0;
-static void check(bool ok, const std::string& what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -105,5 +103,5 @@ int main() {
     check(normal == requests, "the manager saw every worker stop itself after its one message");
 
     check(m.stop(), "the manager stops");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

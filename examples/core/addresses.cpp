@@ -10,6 +10,8 @@
 #include <syncstream>
 #include <vector>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 struct greet {
@@ -39,11 +41,7 @@ public:
     void handle(greet_to g) { g.reply_to.tell("GREETINGS, " + g.name + "."); }
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -89,5 +87,5 @@ int main() {
     } catch (const troupe::timeout&) {
         check(true, "receive(timeout) gives up when nothing comes");
     }
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

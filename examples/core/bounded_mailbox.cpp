@@ -6,6 +6,8 @@
 #include <syncstream>
 #include <utility>
 
+#include "../check.hpp"
+
 /// Holds the actor busy: tells `started`, then waits for `gate`.
 struct hold {
     troupe::promise<void> started;
@@ -48,11 +50,7 @@ static troupe::ref<accumulator> spawn_busy(troupe::system& sys, troupe::overflow
     return a;
 }
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -85,5 +83,5 @@ int main() {
     recent.stop();
     check(sum == 12, "drop_oldest keeps the newest messages");
     check(sys.dead_letters() == 2, "the dropped messages are dead letters");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

@@ -12,6 +12,8 @@
 #include <string>
 #include <syncstream>
 
+#include "../check.hpp"
+
 struct divide {
     int a;
     int b;
@@ -52,11 +54,7 @@ protected:
     void on_start() override { throw std::runtime_error("no configuration found"); }
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     // troupe writes to an spdlog logger named "troupe"; replace it to capture its lines.
@@ -91,5 +89,5 @@ int main() {
     std::cout << "troupe's log:\n" << log_lines.str();
     check(log_lines.str().find("crashed on purpose") != std::string::npos, "the failure was logged");
     check(log_lines.str().find("no configuration found") != std::string::npos, "the on_start error was logged");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

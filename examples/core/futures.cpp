@@ -8,6 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include "../check.hpp"
+
 struct square {
     int x;
 };
@@ -21,11 +23,7 @@ public:
     std::string handle(describe d) { return d.x % 2 == 0 ? "even" : "odd"; }
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -68,5 +66,5 @@ int main() {
         std::cout << "  (" << e.what() << ")\n";
         check(true, "an error passes through then()");
     }
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

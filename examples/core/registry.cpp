@@ -6,6 +6,8 @@
 #include <iostream>
 #include <syncstream>
 
+#include "../check.hpp"
+
 struct ping {};
 
 class sensor : public troupe::actor {
@@ -19,11 +21,7 @@ public:
     void handle(ping) {}
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -55,5 +53,5 @@ int main() {
     std::vector<bool> stopped = actors.stop_all();  // newest first; the io system is not touched
     check(stopped.size() == 4 && actors.size() == 0, "stop_all() stops every actor");
     check(io.registry().size() == 1, "the other system's actors live on");
-    return failures == 0 ? 0 : 1;  // ~system stops io's actors, then joins its workers
+    return example::exit_status();  // ~system stops io's actors, then joins its workers
 }

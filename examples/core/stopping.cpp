@@ -7,6 +7,8 @@
 #include <iostream>
 #include <syncstream>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 struct work {};
@@ -41,11 +43,7 @@ private:
     int& handled_when_stopped_;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -93,5 +91,5 @@ int main() {
     check(self_stopper.ask(stop_and_wait{}).get(), "waiting for oneself throws troupe::deadlock");
     self_stopper.terminated().get();
     check(!self_stopper.alive(), "the actor stopped anyway");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

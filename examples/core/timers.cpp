@@ -8,6 +8,8 @@
 #include <string>
 #include <syncstream>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 struct tick {
@@ -24,11 +26,7 @@ private:
     troupe::address to_;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -50,5 +48,5 @@ int main() {
     // A function on the timer thread: keep it short, send a message for real work.
     sys.timers().after(10ms, [to = inbox.address()] { to.tell(std::string("ding")); });
     check(inbox.receive<std::string>(5s) == "ding", "after() runs a function");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

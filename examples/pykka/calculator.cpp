@@ -7,6 +7,8 @@
 #include <optional>
 #include <syncstream>
 
+#include "../check.hpp"
+
 class calculator : public troupe::actor {
 public:
     int last_result = 0;
@@ -22,11 +24,7 @@ public:
     }
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -48,5 +46,5 @@ int main() {
     // Pykka: proxy.last_result = 17. set() returns a future<void> that completes once it is set.
     proxy.set(&calculator::last_result, 17);
     check(proxy.get(&calculator::last_result).get() == 17, "set() writes a field");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

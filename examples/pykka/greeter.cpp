@@ -8,6 +8,8 @@
 #include <syncstream>
 #include <utility>
 
+#include "../check.hpp"
+
 /// A message: greet someone. Any type can be a message; this one carries nothing.
 struct hello {};
 /// A message that asks the greeter to stop itself.
@@ -37,11 +39,7 @@ private:
     std::string greeting_;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -69,5 +67,5 @@ int main() {
         check(true, "a stopped actor refuses messages");
         std::cout << "  (" << e.what() << ")\n";
     }
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

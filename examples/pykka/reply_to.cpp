@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "../check.hpp"
+
 /// A message whose handler answers through a promise declares the answer's type.
 struct hi {
     using reply_type = std::string;
@@ -40,11 +42,7 @@ private:
     std::vector<troupe::promise<std::string>> waiting_;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -70,5 +68,5 @@ int main() {
         std::cout << "  (" << e.what() << ")\n";
         check(true, "a dropped promise fails the asker with broken_promise");
     }
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

@@ -9,6 +9,8 @@
 #include <syncstream>
 #include <thread>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 /// Told: nothing answers it.
@@ -35,11 +37,7 @@ public:
     }
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -76,5 +74,5 @@ int main() {
     answer = future.get(10s);  // a timeout does not spoil the future: wait again
     std::cout << answer << '\n';
     check(answer == "After some thought: Still there?", "future.get() returns the answer once it is there");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

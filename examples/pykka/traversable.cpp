@@ -6,6 +6,8 @@
 #include <iostream>
 #include <syncstream>
 
+#include "../check.hpp"
+
 struct mixer {
     int volume = 100;
     void set_volume(int v) { volume = v; }
@@ -26,11 +28,7 @@ public:
     ::playback playback;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::system sys;
@@ -50,5 +48,5 @@ int main() {
     check(volume == 30, "methods and fields two members down");
     output.set(&mixer::volume, 80).get();
     check(output.get(&mixer::volume).get() == 80, "set() two members down");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

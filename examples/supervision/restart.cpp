@@ -20,6 +20,8 @@
 #include <syncstream>
 #include <vector>
 
+#include "../check.hpp"
+
 using namespace std::chrono_literals;
 
 /// A thread-safe list of lines, to show (and check) the order things happened in.
@@ -90,11 +92,7 @@ private:
     std::string name_;
 };
 
-static int failures = 0;
-static void check(bool ok, const char* what) {
-    std::osyncstream(std::cout) << (ok ? "ok: " : "FAILED: ") << what << '\n';
-    failures += ok ? 0 : 1;
-}
+using example::check;
 
 int main() {
     troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<spdlog::sinks::null_sink_mt>()));
@@ -168,5 +166,5 @@ int main() {
     check(log.since(mark) == std::vector<std::string>{"writer stop", "parser stop", "reader stop",
                                                       "root: pipeline ended (stopped)", "root: cache ended (stopped)"},
           "the pipeline's stages stopped last first, then the pipeline, then the cache");
-    return failures == 0 ? 0 : 1;
+    return example::exit_status();
 }

@@ -85,17 +85,15 @@ std::string cell_base::name() const {
     return (custom_name_ ? *custom_name_ : type_label()) + "#" + std::to_string(id_);
 }
 
-send_status cell_base::push(envelope* e) noexcept {
-    switch (mailbox_.push(e)) {
-        case mailbox::push_result::queued:
-            return send_status::accepted;
-        case mailbox::push_result::became_ready:
-            executor_->schedule(this);
-            return send_status::accepted;
-        case mailbox::push_result::closed:
-            break;
+bool cell_base::admitted(mailbox::push_result r) noexcept {
+    if (r == mailbox::push_result::became_ready) {
+        executor_->schedule(this);  // the push found the actor idle: it is ours to schedule
     }
-    return send_status::dead;
+    return r != mailbox::push_result::closed;
+}
+
+send_status cell_base::push(envelope* e) noexcept {
+    return admitted(mailbox_.push(e)) ? send_status::accepted : send_status::dead;
 }
 
 send_status cell_base::try_send(envelope* e) noexcept {

@@ -36,14 +36,8 @@ cell_extras& cell_base::extras() {
 
 bool cell_base::request_stop() {
     auto* pill = new control(*this, envelope::kind::stop, running_slot() == this);
-    switch (mailbox_.push_and_close(pill)) {
-        case mailbox::push_result::queued:
-            return true;
-        case mailbox::push_result::became_ready:
-            executor_->schedule(this);
-            return true;
-        case mailbox::push_result::closed:
-            break;
+    if (admitted(mailbox_.push_and_close(pill))) {
+        return true;
     }
     pill->dispose();
     return false;

@@ -170,16 +170,7 @@ void cell_base::begin_cancelling() noexcept {
 }
 
 bool cell_base::post_internal(envelope* e) noexcept {
-    switch (mailbox_.push_internal(e)) {
-        case mailbox::push_result::queued:
-            return true;
-        case mailbox::push_result::became_ready:
-            executor_->schedule(this);
-            return true;
-        case mailbox::push_result::closed:
-            break;
-    }
-    return false;
+    return admitted(mailbox_.push_internal(e));
 }
 
 }  // namespace troupe::detail

@@ -175,6 +175,7 @@ private:
     void dispatch(envelope* e) noexcept;
     send_status send_bounded(envelope* e) noexcept;
     send_status push(envelope* e) noexcept;
+    bool admitted(mailbox::push_result r) noexcept;
     bool after_pop(envelope* e) noexcept;
     void do_start() noexcept;
     void do_stop(bool by_itself) noexcept;
