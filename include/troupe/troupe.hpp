@@ -15,8 +15,8 @@
 #include <troupe/core/proxy.hpp>
 #include <troupe/core/ref.hpp>
 #include <troupe/core/registry.hpp>
-#include <troupe/core/scoped.hpp>
 #include <troupe/core/scheduler.hpp>
+#include <troupe/core/scoped.hpp>
 #include <troupe/core/spawn_options.hpp>
 #include <troupe/core/system.hpp>
 #include <troupe/core/timers.hpp>
