@@ -19,6 +19,10 @@ void cell_base::run_job() noexcept {
         do_start();  // the first turn: on_start before any message
     }
     const unsigned batch = system_->options.scheduler.batch;
+    // Set once a turn has handled a full batch with nothing else waiting: a stream of messages.
+    // Such a turn, finding the mailbox empty, lingers a moment before going idle, since going
+    // idle and being scheduled again costs far more than the next message takes to arrive.
+    bool streaming = false;
     for (;;) {
         for (unsigned n = 0; n < batch; ++n) {
             if (phase_ == phase::finished) {
@@ -27,6 +31,9 @@ void cell_base::run_job() noexcept {
                 return;
             }
             envelope* e = next_envelope();
+            if (e == nullptr && streaming && linger()) {
+                continue;  // more arrived while we waited a moment: no idle/reschedule round trip
+            }
             if (e == nullptr) {
                 if (mailbox_.try_idle()) {
                     // From here on another worker may run this cell: touch nothing.
@@ -43,6 +50,7 @@ void cell_base::run_job() noexcept {
         if (phase_ == phase::finished || executor_->others_waiting()) {
             break;
         }
+        streaming = true;
     }
     if (phase_ == phase::finished) {
         running_slot() = previous;
@@ -51,6 +59,19 @@ void cell_base::run_job() noexcept {
     }
     running_slot() = previous;
     executor_->yield(this);
+}
+
+bool cell_base::linger() noexcept {
+    if (executor_->others_waiting()) {
+        return false;
+    }
+    for (int i = 0; i < 256; ++i) {
+        if (mailbox_.has_pushed()) {
+            return true;
+        }
+        cpu_relax();
+    }
+    return false;
 }
 
 envelope* cell_base::next_envelope() noexcept {

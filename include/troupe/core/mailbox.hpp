@@ -97,6 +97,8 @@ public:
         last->next_ = rest;
         return std::exchange(cache_, nullptr);
     }
+    /// Consumer: true if producers have pushed messages not yet taken (a hint: relaxed).
+    bool has_pushed() const noexcept { return (head_.load(std::memory_order_relaxed) & ~flag_mask) != 0; }
     /// True once closed to senders (by push_and_close, close_to_senders or seal).
     bool closed() const noexcept { return (head_.load(std::memory_order_acquire) & closed_bit) != 0; }
 

@@ -168,6 +168,7 @@ private:
     static constexpr std::uintptr_t done_tag = 1;
 
     envelope* next_envelope() noexcept;
+    bool linger() noexcept;
     bool hold_back(envelope* e) noexcept;
     void refuse(envelope* e, const char* why) noexcept;
     void begin_cancelling() noexcept;

@@ -2,6 +2,9 @@
 /// \file
 /// The envelope: a message moved onto the heap together with the code that handles it.
 
+#include <troupe/core/detail/envelope_pool.hpp>
+
+#include <cstddef>
 #include <exception>
 #include <typeinfo>
 
@@ -41,6 +44,11 @@ public:
     bool is_control() const noexcept { return what() != kind::message; }
     /// Frees the envelope once handled or rejected. Reference-counted envelopes override it.
     virtual void dispose() noexcept { delete this; }
+
+    /// Envelopes come from per-thread pools (see envelope_pool.hpp): they are freed on another
+    /// thread than the one that made them, which a general-purpose allocator does slowly.
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
 
     /// Intrusive link used by the mailbox.
     envelope* next_ = nullptr;
