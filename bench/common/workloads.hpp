@@ -1,0 +1,22 @@
+#pragma once
+// The default size of each scenario, shared by both programs so that troupe and CAF always do
+// the same amount of work. `n=` on the command line overrides the main count (for smaller
+// profiling runs).
+
+#include <cstdint>
+
+namespace bench::workload {
+
+inline constexpr std::int64_t pingpong_messages = 1'000'000;  ///< total, both directions
+inline constexpr std::int64_t mailbox_per_sender = 2'000'000;
+inline constexpr int mailbox_senders = 2;  ///< plain std::threads, not actors
+inline constexpr int fanout_workers = 1'000;
+inline constexpr std::int64_t fanout_rounds = 1'000;
+inline constexpr std::int64_t spawn_actors = 1'000'000;
+inline constexpr std::int64_t ask_round_trips = 100'000;
+inline constexpr int ring_size = 503;
+inline constexpr std::int64_t ring_hops = 1'000'000;
+inline constexpr int idle_actors = 100;
+inline constexpr std::int64_t idle_seconds = 5;
+
+}  // namespace bench::workload

@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# The one command for the troupe-vs-CAF benchmarks: configures and builds a Release tree
+# (build-bench), runs every scenario REPS times per framework with the two interleaved, and
+# prints a table of medians (bench/report.py).
+#
+#   bench/run.sh                        # all scenarios, 5 runs each: about 2 minutes plus the build
+#   REPS=9 ONLY="pingpong ring" bench/run.sh
+#
+# Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
+# all), BUILD_DIR (default <repo>/build-bench), TIMEOUT (seconds per run, default 600).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(dirname "$here")"
+build="${BUILD_DIR:-$root/build-bench}"
+reps="${REPS:-5}"
+all_scenarios="pingpong mailbox fanout spawn ask ring idle"
+only="${ONLY:-$all_scenarios}"
+
+for s in $only; do
+    case " $all_scenarios " in
+        *" $s "*) ;;
+        *) echo "run.sh: unknown scenario '$s' (known: $all_scenarios)" >&2; exit 2 ;;
+    esac
+done
+
+# The Debian packages the benchmarks need (libcaf-dev, libbenchmark-dev), if missing.
+"$root/scripts/install-deps.sh" --bench
+
+# -O2 for troupe too: Debian builds libcaf with -O2, and CMake's Release default is -O3.
+generator=()
+[ -f "$build/CMakeCache.txt" ] || generator=(-G Ninja)
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+    -DTROUPE_BUILD_BENCH=ON -DTROUPE_BUILD_TESTS=OFF -DTROUPE_BUILD_EXAMPLES=OFF >/dev/null
+# The revision is taken before the build: the core may change while the runs go on.
+revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no git)')"
+cmake --build "$build" --target bench_troupe bench_caf
+
+# Other processes skew these timings badly on a 2-core box (spinning workers lose their time
+# slices): say so up front, and record the load next to the results.
+load_start="$(cut -d' ' -f1 /proc/loadavg)"
+if python3 -c "import sys; sys.exit(float('$load_start') < 1.0)"; then
+    echo "run.sh: warning: load average is $load_start before the runs; figures will be noisy" >&2
+fi
+
+results="$build/bench-results"
+mkdir -p "$results"
+stamp="$(date +%Y%m%d-%H%M%S)"
+raw="$results/raw-$stamp.txt"
+log="$results/stderr-$stamp.txt"
+: >"$raw"
+
+run_one() {  # framework scenario rep
+    local out status=0
+    echo "[$2 $3/$reps] $1" >&2
+    out="$(timeout "${TIMEOUT:-600}" "$build/bench/bench_$1" "$2" 2>>"$log")" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "  bench_$1 $2 failed (exit $status); see $log" >&2
+    fi
+    # Keep whatever lines it printed; the table shows the missing runs as fewer values.
+    [ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/$1 /" >>"$raw"
+}
+
+for scenario in $only; do
+    for rep in $(seq 1 "$reps"); do
+        # Alternate which framework goes first, so neither always runs on a warmer machine.
+        if [ $((rep % 2)) -eq 1 ]; then
+            run_one troupe "$scenario" "$rep"
+            run_one caf "$scenario" "$rep"
+        else
+            run_one caf "$scenario" "$rep"
+            run_one troupe "$scenario" "$rep"
+        fi
+    done
+done
+
+echo
+echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); REPS=$reps;" \
+     "load average $load_start at start, $(cut -d' ' -f1 /proc/loadavg) at end;" \
+     "troupe $revision (at build time)"
+python3 "$here/report.py" "$raw"

@@ -1,0 +1,12 @@
+// bench_troupe: one scenario per run, named on the command line; prints `scenario metric value unit`.
+
+#include "scenarios.hpp"
+
+int main(int argc, char** argv) {
+    using namespace bench::troupe_side;
+    static const bench::scenario table[] = {
+        {"pingpong", pingpong}, {"mailbox", mailbox}, {"fanout", fanout}, {"spawn", spawn},
+        {"ask", ask},           {"ring", ring},       {"idle", idle},
+    };
+    return bench::run_main(argc, argv, "bench_troupe", table);
+}
