@@ -6,6 +6,7 @@
 #include <troupe/core/actor.hpp>
 #include <troupe/core/detail/endpoint.hpp>
 #include <troupe/core/detail/envelope.hpp>
+#include <troupe/core/detail/envelope_pool.hpp>
 #include <troupe/core/detail/envelopes.hpp>
 #include <troupe/core/exit_reason.hpp>
 #include <troupe/core/future.hpp>
@@ -71,6 +72,11 @@ cell_base* running_cell() noexcept;
 
 class cell_base : public job, public endpoint {
 public:
+    /// Cells come from the same per-thread pools as envelopes: spawned on one thread, they are
+    /// usually freed on another (the worker that runs their last turn).
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+
     /// Sends `e`; on failure `e` still belongs to the caller. Any thread.
     send_status try_send(envelope* e) noexcept;
     /// Sends `e` or throws (actor_dead, mailbox_full); takes ownership of `e` in every case.
