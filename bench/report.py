@@ -10,7 +10,13 @@ import statistics
 import sys
 
 # Rows measured for insight only: no goal applies to them.
-INFO_ROWS = {("mailbox", "enqueue_rate"), ("mailbox", "drain_rate")}
+INFO_ROWS = {
+    ("mailbox", "enqueue_rate"), ("mailbox", "drain_rate"),
+    # The asynchronous-actor rows: measured side by side where CAF has the feature, no goal.
+    ("skynet", "total"), ("skynet", "sum_ok"),
+    ("coroutine", "plain_per_msg"), ("coroutine", "task_per_msg"), ("coroutine", "awaited_ask_round_trip"),
+    ("restart", "restarts"),
+}
 # Absolute limits on troupe's own figure, on top of the ratio goal.
 ABSOLUTE_LIMITS = {("spawn", "rss_per_actor"): 256.0}
 

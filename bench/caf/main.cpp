@@ -6,7 +6,7 @@ int main(int argc, char** argv) {
     using namespace bench::caf_side;
     static const bench::scenario table[] = {
         {"pingpong", pingpong}, {"mailbox", mailbox}, {"fanout", fanout}, {"spawn", spawn},
-        {"ask", ask},           {"ring", ring},       {"idle", idle},
+        {"ask", ask},           {"ring", ring},       {"idle", idle},     {"skynet", skynet},
     };
     return bench::run_main(argc, argv, "bench_caf", table);
 }

@@ -21,5 +21,6 @@ void ring(const options& opts);
 void spawn(const options& opts);
 void ask(const options& opts);
 void idle(const options& opts);
+void skynet(const options& opts);
 
 }  // namespace bench::caf_side

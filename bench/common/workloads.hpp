@@ -18,5 +18,9 @@ inline constexpr int ring_size = 503;
 inline constexpr std::int64_t ring_hops = 1'000'000;
 inline constexpr int idle_actors = 100;
 inline constexpr std::int64_t idle_seconds = 5;
+inline constexpr std::int64_t skynet_leaves = 1'000'000;  ///< a tree of 1,111,111 actors
+inline constexpr int skynet_branching = 10;
+inline constexpr std::int64_t coroutine_messages = 1'000'000;  ///< per handler style
+inline constexpr std::int64_t restarts = 20'000;
 
 }  // namespace bench::workload

@@ -22,5 +22,8 @@ void ring(const options& opts);
 void spawn(const options& opts);
 void ask(const options& opts);
 void idle(const options& opts);
+void skynet(const options& opts);
+void coroutine(const options& opts);
+void restart(const options& opts);
 
 }  // namespace bench::troupe_side
