@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <vector>
@@ -171,6 +172,59 @@ TEST(await, a_coroutine_awaits_an_inbox) {
     auto f = l.ask(wait_for_note{&in});
     in.address().tell(note{"hi"});
     EXPECT_EQ(f.get(patience()), "heard hi");
+}
+
+}  // namespace
+
+namespace {
+
+struct segment_work {
+    int id;
+};
+struct overlaps_seen {};
+
+/// Under interleave, many handlers are suspended at once; each stretch of code between two
+/// awaits must still run alone, on a turn of this actor.
+class interleaver : public troupe::actor {
+public:
+    static constexpr troupe::reentrancy reentrancy_policy = troupe::reentrancy::interleave;
+    troupe::task<int> handle(segment_work w) {
+        for (int step = 0; step < 3; ++step) {
+            enter();
+            leave();
+            co_await troupe::sleep_for(std::chrono::microseconds(50 * (w.id % 4)));
+        }
+        co_return w.id;
+    }
+    int handle(overlaps_seen) { return overlaps_ + (outside_turn_ ? 1000 : 0); }
+
+private:
+    void enter() {
+        if (running_.fetch_add(1) != 0) {
+            ++overlaps_;
+        }
+        if (troupe::detail::running_cell() == nullptr) {
+            outside_turn_ = true;
+        }
+    }
+    void leave() { running_.fetch_sub(1); }
+
+    std::atomic<int> running_{0};
+    int overlaps_ = 0;
+    bool outside_turn_ = false;
+};
+
+TEST(await, interleaved_coroutines_never_run_at_the_same_time) {
+    troupe::system sys(two_workers());
+    auto a = sys.spawn<interleaver>();
+    std::vector<troupe::future<int>> answers;
+    for (int i = 0; i < 200; ++i) {
+        answers.push_back(a.ask(segment_work{i}));
+    }
+    for (int i = 0; i < 200; ++i) {
+        EXPECT_EQ(answers[static_cast<std::size_t>(i)].get(patience()), i);
+    }
+    EXPECT_EQ(a.ask(overlaps_seen{}).get(patience()), 0);
 }
 
 }  // namespace
