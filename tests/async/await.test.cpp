@@ -228,3 +228,46 @@ TEST(await, interleaved_coroutines_never_run_at_the_same_time) {
 }
 
 }  // namespace
+
+namespace {
+
+struct ping_peer {};
+struct peer_is {
+    troupe::address who;
+};
+struct answer_back {};
+
+/// Two actors whose coroutine handlers await each other's asks under reentrancy::none.
+class ring_half : public troupe::actor {
+public:
+    using handles = troupe::handles<peer_is, ping_peer, answer_back, nap>;
+    void handle(peer_is p) { peer_ = p.who; }
+    troupe::task<std::string> handle(nap n) {
+        co_await troupe::sleep_for(std::chrono::milliseconds(n.ms));
+        co_return "rested";
+    }
+    troupe::task<int> handle(ping_peer) { co_return co_await peer_.ask<int>(answer_back{}); }
+    troupe::task<int> handle(answer_back) { co_return co_await peer_.ask<int>(answer_back{}); }
+
+private:
+    troupe::address peer_;
+};
+
+TEST(await, a_refused_await_leaves_nothing_registered) {
+    troupe_test::log_capture quiet;
+    troupe::system sys(two_workers());
+    auto a = sys.spawn<ring_half>();
+    auto b = sys.spawn<ring_half>();
+    a.tell(peer_is{b});
+    b.tell(peer_is{a});
+    // a awaits b, whose handler awaits a: the second await closes a cycle and is refused.
+    EXPECT_THROW(a.ask(ping_peer{}).get(patience()), troupe::deadlock);
+    // Stopping b while a handler of it is suspended cancels every await registered with it; the
+    // refused one must not be among them.
+    auto napping = b.ask(nap{60'000});
+    EXPECT_TRUE(b.stop(patience()));
+    EXPECT_THROW(napping.get(patience()), troupe::cancelled);
+    EXPECT_TRUE(a.stop(patience()));
+}
+
+}  // namespace

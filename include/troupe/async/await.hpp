@@ -166,16 +166,29 @@ public:
             f_.then_state([h](auto&) { h.resume(); });
             return;
         }
-        const cell_base* producer = f_.producer();
-        if (cell->policy() == reentrancy::none) {
-            check_await(*cell, producer);
+        // The deadlock checks come first, so that a refused await leaves nothing registered.
+        const bool tracked = cell->policy() == reentrancy::none;
+        if (tracked) {
+            check_await(*cell, f_.producer());
+            enter_await(*cell, f_.producer());
         }
-        resumer& r = slot_.arm(h, *cell, scope_of(h));
-        if (cell->policy() == reentrancy::none) {
-            enter_await(*cell, producer);
+        try {
+            resumer& r = slot_.arm(h, *cell, scope_of(h));
+            try {
+                f_.then_state([ref = resumer_ref(&r)](auto&) { ref.complete(); });
+            } catch (...) {
+                slot_.abandon();
+                throw;
+            }
+        } catch (...) {
+            if (tracked) {
+                leave_await(*cell);
+            }
+            throw;
+        }
+        if (tracked) {
             waiting_cell_ = cell;
         }
-        f_.then_state([ref = resumer_ref(&r)](auto&) { ref.complete(); });
     }
     T await_resume() {
         if (waiting_cell_ != nullptr) {
