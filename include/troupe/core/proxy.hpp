@@ -101,15 +101,23 @@ protected:
         }
         return *cell_;
     }
-    template <class R, class Tag, class F>
-    future<R> send(F f) const {
+    /// Sends the envelope `make(reply state)` builds and returns the future of that reply; the
+    /// actor is recorded as its producer (for deadlock checks). A refused send fails the future.
+    template <class R, class Make>
+    future<R> ask_with(Make make) const {
         detail::cell_base& target = cell();
         auto* state = detail::shared_state<R>::make();
         state->set_producer(&target);
         detail::state_ptr<detail::shared_state<R>> reply(state);
         auto result = detail::make_future(reply);
-        target.send_or_reject(new detail::call_envelope<A, R, F, Tag>(std::move(f), std::move(reply)));
+        target.send_or_reject(make(std::move(reply)));
         return result;
+    }
+    template <class R, class Tag, class F>
+    future<R> send(F f) const {
+        return ask_with<R>([&](detail::state_ptr<detail::shared_state<R>> reply) {
+            return new detail::call_envelope<A, R, F, Tag>(std::move(f), std::move(reply));
+        });
     }
     template <class F, class... Args>
     auto bind(F fn, Args&&... args) const {

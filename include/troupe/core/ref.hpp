@@ -82,13 +82,9 @@ public:
                       "troupe: the actor has no handle() overload for this message type: add "
                       "`R handle(Message)` to the actor class, or send a type it handles");
         using R = detail::reply_t<A, message_type>;
-        detail::cell_base& target = this->cell();
-        auto* state = detail::shared_state<R>::make();
-        state->set_producer(&target);
-        detail::state_ptr<detail::shared_state<R>> reply(state);
-        auto result = detail::make_future(reply);
-        target.send_or_reject(new detail::message_envelope<A, message_type, R>(std::forward<M>(msg), std::move(reply)));
-        return result;
+        return this->template ask_with<R>([&](detail::state_ptr<detail::shared_state<R>> reply) {
+            return new detail::message_envelope<A, message_type, R>(std::forward<M>(msg), std::move(reply));
+        });
     }
 
     /// Stops the actor after the messages already queued and waits until it has stopped
