@@ -78,16 +78,14 @@ public:
     /// Stores an error; throws promise_already_satisfied if the state was already completed.
     void set_error(std::exception_ptr e) {
         claim();
-        error_ = std::move(e);
-        publish(error_bit);
+        publish_error(std::move(e));
     }
     /// Stores an error unless the state is already completed; returns whether it did.
     bool try_set_error(std::exception_ptr e) noexcept {
         if (!try_claim()) {
             return false;
         }
-        error_ = std::move(e);
-        publish(error_bit);
+        publish_error(std::move(e));
         return true;
     }
     /// Rethrows the stored error, if any. Only call once ready().
@@ -134,7 +132,6 @@ private:
     static constexpr std::uint32_t handler_bit = 16;
     static constexpr std::uintptr_t closed = 1;
 
-    friend class state_access;
     std::atomic<std::uint32_t> refs_{1};
     mutable std::atomic<std::uint32_t> status_{0};
     std::atomic<std::uintptr_t> continuations_{0};
@@ -143,6 +140,11 @@ private:
 
 protected:
     void mark_value() noexcept { publish(value_bit); }
+    /// Stores the error of a state this thread has already claimed.
+    void publish_error(std::exception_ptr e) noexcept {
+        error_ = std::move(e);
+        publish(error_bit);
+    }
 };
 
 /// The state of a future<T>: state_base plus storage for one T.
@@ -182,31 +184,16 @@ private:
         try {
             ::new (static_cast<void*>(&storage_)) value_type(std::forward<Args>(args)...);
         } catch (...) {
-            error_after_claim(std::current_exception());
+            publish_error(std::current_exception());
             return;
         }
         has_value_ = true;
         mark_value();
     }
-    void error_after_claim(std::exception_ptr e) noexcept;
 
     alignas(value_type) unsigned char storage_[sizeof(value_type)];
     bool has_value_ = false;
 };
-
-/// Lets shared_state store an error after it has already claimed the state.
-class state_access {
-public:
-    static void set_claimed_error(state_base& s, std::exception_ptr e) noexcept {
-        s.error_ = std::move(e);
-        s.publish(state_base::error_bit);
-    }
-};
-
-template <class T>
-void shared_state<T>::error_after_claim(std::exception_ptr e) noexcept {
-    state_access::set_claimed_error(*this, std::move(e));
-}
 
 /// An owning pointer to a shared state.
 template <class S>
