@@ -2,6 +2,7 @@
 // of it (actor, context). Turns are in cell_turn.cpp, start/stop/failure in cell_life.cpp.
 
 #include <troupe/core/detail/cell.hpp>
+#include <troupe/core/detail/runtime_thread.hpp>
 
 #include <troupe/core/log.hpp>
 #include <troupe/core/system.hpp>
@@ -11,6 +12,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 
 namespace troupe {
 namespace detail {
@@ -18,7 +20,16 @@ namespace detail {
 namespace {
 thread_local cell_base* constructing = nullptr;
 thread_local cell_base* running = nullptr;
+thread_local bool runtime_thread = false;
 }  // namespace
+
+bool on_runtime_thread() noexcept {
+    return runtime_thread;
+}
+runtime_thread_scope::runtime_thread_scope() noexcept : previous_(std::exchange(runtime_thread, true)) {}
+runtime_thread_scope::~runtime_thread_scope() {
+    runtime_thread = previous_;
+}
 
 cell_base*& running_slot() noexcept {
     return running;
@@ -118,8 +129,8 @@ send_status cell_base::send_bounded(envelope* e) noexcept {
                 }
                 continue;
             }
-            if (b.policy != overflow::block || running == this) {
-                return send_status::full;
+            if (b.policy != overflow::block || running == this || runtime_thread) {
+                return send_status::full;  // a runtime thread never waits for room
             }
             if (mailbox_.closed()) {
                 return send_status::dead;
@@ -171,6 +182,10 @@ void cell_base::send_or_throw(envelope* e) {
     }
     if (bound_->policy == overflow::drop_newest) {
         system_->dead_letter(name(), e->type(), "dropped: the mailbox is full");
+        return;
+    }
+    if (bound_->policy == overflow::block && runtime_thread) {
+        system_->dead_letter(name(), e->type(), "dropped: the mailbox is full and a runtime thread never waits");
         return;
     }
     throw mailbox_full(name() + "'s mailbox is full (capacity " + std::to_string(bound_->capacity) +
