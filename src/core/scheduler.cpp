@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <thread>
 #include <utility>
@@ -67,13 +68,35 @@ struct scheduler::impl {
     struct worker {
         impl* owner = nullptr;
         unsigned index = 0;
-        job* next = nullptr;  // the job scheduled last by this worker: runs next, not stealable
+        // The job scheduled last by this worker: it runs next, while the message chain is hot
+        // in this core's cache. Atomic because a thief takes it when the owner is stuck in a
+        // long turn (see steal()).
+        std::atomic<job*> next{nullptr};
+        unsigned next_streak = 0;  // jobs in a row taken from `next` (owner only)
         local_queue queue;
         // 0 = awake, 1 = parked, 2 = woken. The futex word a parked worker sleeps on.
         std::atomic<std::uint32_t> park{0};
-        std::uint64_t ticks = 0;
+        // Jobs this worker has started; thieves read it (relaxed: only compared for change) to
+        // tell an owner that is stuck in one turn from one that moves on.
+        std::atomic<std::uint64_t> ticks{0};
+        // Per victim, as this worker last saw it while searching: its ticks with a job waiting
+        // in its `next`, and since when.
+        struct sighting {
+            std::uint64_t ticks = ~std::uint64_t{0};
+            std::chrono::steady_clock::time_point since{};
+        };
+        std::vector<sighting> seen;
         std::thread thread;
     };
+
+    /// Jobs in a row a worker takes from its `next` slot while other work waits in its queue:
+    /// two actors that keep messaging each other would otherwise hold the worker for ever.
+    static constexpr unsigned next_budget = 16;
+    /// How long a job may sit in the `next` slot of a worker stuck in one turn before an idle
+    /// worker takes it.
+    static constexpr std::chrono::microseconds stuck_after{20};
+    /// How often a parked worker looks for such a job while one waits in a next slot.
+    static constexpr std::chrono::milliseconds stuck_check_period{1};
 
     explicit impl(scheduler_options o) : options(o) {
         if (options.workers == 0) {
@@ -86,6 +109,7 @@ struct scheduler::impl {
             auto w = std::make_unique<worker>();
             w->owner = this;
             w->index = i;
+            w->seen.resize(options.workers);
             workers.push_back(std::move(w));
         }
         for (auto& w : workers) {
@@ -193,15 +217,26 @@ struct scheduler::impl {
     }
 
     job* find_local(worker& w) noexcept {
-        if (++w.ticks % 61 == 0) {
+        const std::uint64_t tick = w.ticks.load(std::memory_order_relaxed) + 1;
+        w.ticks.store(tick, std::memory_order_relaxed);
+        if (tick % 61 == 0) {
             // Now and then look at the global queue first, so outside work cannot starve.
             if (job* j = pop_global()) {
                 return j;
             }
         }
-        if (job* j = std::exchange(w.next, nullptr)) {
-            return j;
+        // acquire: pairs with schedule()'s exchange, so the job's state is visible.
+        if (job* j = w.next.exchange(nullptr, std::memory_order_acquire)) {
+            if (++w.next_streak <= next_budget) {
+                return j;
+            }
+            w.next_streak = 0;
+            if (w.queue.empty() && global_size.load(std::memory_order_relaxed) == 0) {
+                return j;  // nothing else waits: no need to give the slot up
+            }
+            push_local(w, j);  // budget spent: behind the work that waited
         }
+        w.next_streak = 0;
         if (job* j = w.queue.pop()) {
             return j;
         }
@@ -215,7 +250,36 @@ struct scheduler::impl {
                 return j;
             }
         }
-        return pop_global();
+        if (job* j = pop_global()) {
+            return j;
+        }
+        for (std::size_t k = 1; k < n; ++k) {
+            if (job* j = steal_stuck_next(w, *workers[(w.index + k) % n])) {
+                return j;
+            }
+        }
+        return nullptr;
+    }
+    /// Takes the job waiting in `victim`'s next slot if the victim has been inside one turn
+    /// (its ticks unchanged) for stuck_after: a long handler must not hold a ready actor back.
+    job* steal_stuck_next(worker& w, worker& victim) noexcept {
+        auto& seen = w.seen[victim.index];
+        if (victim.next.load(std::memory_order_relaxed) == nullptr) {
+            seen.ticks = ~std::uint64_t{0};
+            return nullptr;
+        }
+        const std::uint64_t ticks = victim.ticks.load(std::memory_order_relaxed);
+        const auto now = std::chrono::steady_clock::now();
+        if (seen.ticks != ticks) {
+            seen = {ticks, now};
+            return nullptr;
+        }
+        if (now - seen.since < stuck_after) {
+            return nullptr;
+        }
+        seen.ticks = ~std::uint64_t{0};
+        // acquire: pairs with schedule()'s exchange, so the job's state is visible.
+        return victim.next.exchange(nullptr, std::memory_order_acquire);
     }
     job* search(worker& w) noexcept {
         for (unsigned round = 0; round < options.spin_rounds; ++round) {
@@ -253,11 +317,34 @@ struct scheduler::impl {
             }
             // Someone already took us off the list to wake us: wait for that below.
         }
+        // A job waiting in another worker's next slot wakes nobody (that would cost a wake per
+        // message of every exchange); while one waits, sleep lightly and come back to look
+        // whether its worker is stuck in a long turn. An idle system has none: no polling.
+        const bool watch = any_next_waiting();
+        const auto deadline = std::chrono::steady_clock::now() + stuck_check_period;
         // acquire: see the work published by whoever woke us.
         while (w.park.load(std::memory_order_acquire) == 1) {
-            detail::futex_wait(w.park, 1);
+            if (!watch) {
+                detail::futex_wait(w.park, 1);
+                continue;
+            }
+            if (detail::futex_wait(w.park, 1, &deadline) || w.park.load(std::memory_order_acquire) != 1) {
+                continue;
+            }
+            std::lock_guard lock(idle_mutex);
+            auto it = std::find(sleepers.begin(), sleepers.end(), &w);
+            if (it != sleepers.end()) {
+                sleepers.erase(it);
+                idle.fetch_sub(one_sleeper, std::memory_order_acq_rel);
+                break;
+            }
+            // Someone took us off the list to wake us: its store of 2 is on its way.
         }
         w.park.store(0, std::memory_order_relaxed);
+    }
+    bool any_next_waiting() const noexcept {
+        return std::any_of(workers.begin(), workers.end(),
+                           [](auto& w) { return w->next.load(std::memory_order_relaxed) != nullptr; });
     }
 
     void run(worker& w) noexcept {
@@ -296,7 +383,8 @@ struct scheduler::impl {
         worker* w = current;
         if (w != nullptr && w->owner == this) {
             // Run it next on this worker: the message chain stays hot in this core's cache.
-            job* displaced = std::exchange(w->next, j);
+            // acq_rel: publishes the job to a thief that takes it; sees the displaced one's state.
+            job* displaced = w->next.exchange(j, std::memory_order_acq_rel);
             if (displaced != nullptr) {
                 push_local(*w, displaced);
                 notify();
@@ -350,8 +438,8 @@ bool scheduler::others_waiting() const noexcept {
     impl::worker* w = impl::current;
     // Only the worker's own queues and the global one: work in other workers' queues has a
     // worker of its own.
-    return w == nullptr || w->owner != impl_.get() || w->next != nullptr || !w->queue.empty() ||
-           impl_->global_size.load(std::memory_order_relaxed) != 0;
+    return w == nullptr || w->owner != impl_.get() || w->next.load(std::memory_order_relaxed) != nullptr ||
+           !w->queue.empty() || impl_->global_size.load(std::memory_order_relaxed) != 0;
 }
 unsigned scheduler::workers() const noexcept {
     return impl_->options.workers;
@@ -368,7 +456,7 @@ void detail::before_blocking() noexcept {
     if (w == nullptr) {
         return;
     }
-    if (job* j = std::exchange(w->next, nullptr)) {
+    if (job* j = w->next.exchange(nullptr, std::memory_order_acquire)) {
         w->owner->push_local(*w, j);
         w->owner->notify();
     }

@@ -211,4 +211,103 @@ TEST(scheduler, a_token_travels_a_ring_of_actors) {
     EXPECT_EQ(done.receive<std::uint64_t>(patience()), ring[hops % members].id());
 }
 
+// The run-next slot has a budget: two actors that keep messaging each other run one after the
+// other on one worker, but after a few turns the work queued behind them gets its turn.
+struct ball {};
+
+class witness : public troupe::actor {
+public:
+    witness(std::shared_ptr<std::atomic<bool>> done, gate& seen) : done_(std::move(done)), seen_(seen) {}
+    void handle(ping) {
+        done_->store(true);
+        seen_.open();
+    }
+
+private:
+    std::shared_ptr<std::atomic<bool>> done_;
+    gate& seen_;
+};
+
+struct kickoff {
+    troupe::ref<witness> bystander;
+};
+
+class bouncer : public troupe::actor {
+public:
+    explicit bouncer(std::shared_ptr<std::atomic<bool>> done) : done_(std::move(done)) {}
+    void set_peer(troupe::ref<bouncer> peer) { peer_ = std::move(peer); }
+    void handle(kickoff k) {
+        k.bystander.tell(ping{});  // queued first...
+        peer_.tell(ball{});        // ...then an endless exchange that takes the run-next slot
+    }
+    void handle(ball) {
+        if (!done_->load()) {
+            peer_.tell(ball{});
+        }
+    }
+
+private:
+    std::shared_ptr<std::atomic<bool>> done_;
+    troupe::ref<bouncer> peer_;
+};
+
+/// `pairs` endless exchanges on `workers` workers, each started right after a tell to one
+/// bystander: the bystander must still run.
+void expect_bystander_runs(unsigned workers, int pairs) {
+    troupe::system sys(small_system(workers));
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    gate seen;
+    auto bystander = sys.spawn<witness>(done, seen);
+    std::vector<troupe::ref<bouncer>> starters;
+    for (int p = 0; p < pairs; ++p) {
+        auto a = sys.spawn<bouncer>(done);
+        auto b = sys.spawn<bouncer>(done);
+        a.call(&bouncer::set_peer, b).get(patience());
+        b.call(&bouncer::set_peer, a).get(patience());
+        starters.push_back(a);
+    }
+    for (auto& a : starters) {
+        a.tell(kickoff{bystander});
+    }
+    EXPECT_TRUE(seen.wait()) << "the exchanges held every worker";
+    done->store(true);  // ends the exchanges either way
+}
+
+TEST(scheduler, an_endless_exchange_does_not_starve_a_queued_actor) {
+    expect_bystander_runs(1, 1);
+}
+
+TEST(scheduler, one_exchange_per_worker_does_not_starve_a_queued_actor) {
+    expect_bystander_runs(2, 2);
+}
+
+/// Holds its worker inside a handler until released.
+struct hold {
+    troupe::ref<witness> then_wake;
+};
+
+class holder : public troupe::actor {
+public:
+    explicit holder(gate& release) : release_(release) {}
+    void handle(hold h) {
+        h.then_wake.tell(ping{});  // lands in this worker's run-next slot
+        release_.wait();           // a long turn: only a thief can run the witness now
+    }
+
+private:
+    gate& release_;
+};
+
+TEST(scheduler, a_thief_takes_the_next_job_of_a_worker_stuck_in_a_long_turn) {
+    troupe::system sys(small_system(2));
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    gate seen;
+    gate release;
+    auto bystander = sys.spawn<witness>(done, seen);
+    auto h = sys.spawn<holder>(release);
+    h.tell(hold{bystander});
+    EXPECT_TRUE(seen.wait()) << "the job waited behind a long turn while another worker was free";
+    release.open();
+}
+
 }  // namespace scheduler_tests
