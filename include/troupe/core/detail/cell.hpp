@@ -76,6 +76,11 @@ public:
     /// usually freed on another (the worker that runs their last turn).
     static void* operator new(std::size_t size) { return pool_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+    /// Over-aligned actors (`alignas(64)`) skip the pools, whose blocks are 16-aligned.
+    static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
+    static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
+        ::operator delete(p, size, al);
+    }
 
     /// Sends `e`; on failure `e` still belongs to the caller. Any thread.
     send_status try_send(envelope* e) noexcept;

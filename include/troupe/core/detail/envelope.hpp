@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <exception>
+#include <new>
 #include <typeinfo>
 
 namespace troupe {
@@ -49,6 +50,11 @@ public:
     /// thread than the one that made them, which a general-purpose allocator does slowly.
     static void* operator new(std::size_t size) { return pool_allocate(size); }
     static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
+    /// Over-aligned messages (`alignas(64)`) skip the pools, whose blocks are 16-aligned.
+    static void* operator new(std::size_t size, std::align_val_t al) { return ::operator new(size, al); }
+    static void operator delete(void* p, std::size_t size, std::align_val_t al) noexcept {
+        ::operator delete(p, size, al);
+    }
 
     /// Intrusive link used by the mailbox.
     envelope* next_ = nullptr;
