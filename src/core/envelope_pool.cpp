@@ -1,4 +1,6 @@
-// Per-thread free lists for small blocks, exchanged between threads in batches.
+// Per-thread free lists for small blocks, exchanged between threads in batches. Under the
+// sanitizers every block goes straight to the allocator, so that AddressSanitizer sees each
+// use after free and ThreadSanitizer each handover.
 
 #include <troupe/core/detail/envelope_pool.hpp>
 
@@ -18,6 +20,21 @@ constexpr std::size_t largest = 256;
 constexpr std::size_t classes = largest / granule + 1;
 constexpr unsigned batch = 64;        // blocks handed between threads at once
 constexpr unsigned keep = 2 * batch;  // a thread keeps at most this many free blocks per class
+// The depot keeps at most this many batches per class and frees the rest: a burst (a backlog
+// of millions of messages) must not stay cached once it has drained.
+constexpr std::size_t depot_batches = 16;
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool pooled = false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool pooled = false;
+#else
+constexpr bool pooled = true;
+#endif
+#else
+constexpr bool pooled = true;
+#endif
 
 struct block {
     block* next;
@@ -37,9 +54,31 @@ struct depot {
     std::array<std::atomic<std::size_t>, classes> available{};
 
     void give(std::size_t c, block* chain) {
+        {
+            std::lock_guard lock(mutex);
+            if (batches[c].size() < depot_batches) {
+                batches[c].push_back(chain);
+                available[c].store(batches[c].size(), std::memory_order_relaxed);
+                return;
+            }
+        }
+        while (chain != nullptr) {  // full: back to the allocator
+            block* next = chain->next;
+            ::operator delete(chain);
+            chain = next;
+        }
+    }
+    std::size_t blocks() {
         std::lock_guard lock(mutex);
-        batches[c].push_back(chain);
-        available[c].store(batches[c].size(), std::memory_order_relaxed);
+        std::size_t n = 0;
+        for (auto& per_class : batches) {
+            for (block* chain : per_class) {
+                for (block* b = chain; b != nullptr; b = b->next) {
+                    ++n;
+                }
+            }
+        }
+        return n;
     }
     block* take(std::size_t c) {
         // relaxed: a hint; the lock below is what orders the blocks themselves.
@@ -123,6 +162,9 @@ thread_local thread_cache cache;
 }  // namespace
 
 void* pool_allocate(std::size_t size) {
+    if constexpr (!pooled) {
+        return ::operator new(size);
+    }
     if (size > largest || !cache.alive) {
         return ::operator new(size > largest ? size : class_of(size) * granule);
     }
@@ -130,6 +172,10 @@ void* pool_allocate(std::size_t size) {
 }
 
 void pool_deallocate(void* p, std::size_t size) noexcept {
+    if constexpr (!pooled) {
+        ::operator delete(p);
+        return;
+    }
     if (size > largest) {
         ::operator delete(p);
         return;
@@ -139,6 +185,29 @@ void pool_deallocate(void* p, std::size_t size) noexcept {
         return;
     }
     cache.deallocate(p, class_of(size));
+}
+
+std::size_t pool_cached_blocks() noexcept {
+    if constexpr (!pooled) {
+        return 0;
+    }
+    std::size_t n = 0;
+    if (cache.alive) {
+        for (block* head : cache.heads) {
+            for (block* b = head; b != nullptr; b = b->next) {
+                ++n;
+            }
+        }
+    }
+    try {
+        return n + the_depot().blocks();
+    } catch (...) {  // the depot's lock could not be taken
+        return n;
+    }
+}
+
+bool pools_enabled() noexcept {
+    return pooled;
 }
 
 }  // namespace troupe::detail
