@@ -163,7 +163,7 @@ bool cell_base::after_pop(envelope* e) noexcept {
         futex_wake(b.size, 1);
     }
     if (b.policy == overflow::drop_oldest && before > b.capacity) {
-        system_->dead_letter(name(), e->type(), "dropped as the oldest message of a full mailbox");
+        system_->dead_letter(*this, e->type(), "dropped as the oldest message of a full mailbox");
         e->reject(std::make_exception_ptr(mailbox_full(name() + ": mailbox full, the oldest message was dropped")));
         e->dispose();
         return false;
@@ -178,14 +178,20 @@ void cell_base::send_or_throw(envelope* e) {
     }
     std::unique_ptr<envelope> owned(e);
     if (s == send_status::dead) {
+        if (running != nullptr) {
+            // Inside an actor a peer that has ended is a dead letter, not this actor's failure:
+            // one actor stopping must not make the ones that talk to it fail in turn.
+            system_->dead_letter(*this, e->type(), "it is not running");
+            return;
+        }
         throw actor_dead(name() + " is not running: it did not take the " + type_name(e->type()));
     }
     if (bound_->policy == overflow::drop_newest) {
-        system_->dead_letter(name(), e->type(), "dropped: the mailbox is full");
+        system_->dead_letter(*this, e->type(), "dropped: the mailbox is full");
         return;
     }
     if (bound_->policy == overflow::block && runtime_thread) {
-        system_->dead_letter(name(), e->type(), "dropped: the mailbox is full and a runtime thread never waits");
+        system_->dead_letter(*this, e->type(), "dropped: the mailbox is full and a runtime thread never waits");
         return;
     }
     throw mailbox_full(name() + "'s mailbox is full (capacity " + std::to_string(bound_->capacity) +
@@ -205,7 +211,7 @@ void cell_base::send_or_reject(envelope* e) noexcept {
             return;
         }
         if (bound_->policy == overflow::drop_newest) {
-            system_->dead_letter(name(), e->type(), "dropped: the mailbox is full");
+            system_->dead_letter(*this, e->type(), "dropped: the mailbox is full");
         }
         e->reject(std::make_exception_ptr(
             mailbox_full(name() + "'s mailbox is full (capacity " + std::to_string(bound_->capacity) + ")")));
@@ -256,6 +262,10 @@ void cell_base::deliver(untyped_send send) {
     }
     if (e == nullptr) {
         if (!alive()) {
+            if (send.reply == nullptr && running != nullptr) {
+                system_->dead_letter(*this, send.msg.type(), "it is not running");
+                return;
+            }
             auto dead = actor_dead(name() + " is not running: it did not take the " + send.msg.type_name());
             if (send.reply == nullptr) {
                 throw dead;
@@ -263,7 +273,7 @@ void cell_base::deliver(untyped_send send) {
             send.reply->try_set_error(std::make_exception_ptr(dead));
             return;
         }
-        system_->dead_letter(name(), send.msg.type(), "it has no handler for it (see troupe::handles)");
+        system_->dead_letter(*this, send.msg.type(), "it has no handler for it (see troupe::handles)");
         if (send.reply != nullptr) {
             send.reply->try_set_error(
                 std::make_exception_ptr(unhandled_message(name() + " does not handle " + send.msg.type_name())));

@@ -146,7 +146,9 @@ void cell_base::finish(ending how, std::exception_ptr error) noexcept {
         async_->stash_head = async_->stash_tail = nullptr;
     }
     drain_rejected(rest, true);
-    // Leave the registry; its reference passes to run_job, which releases it last.
+    // Leave the registry's lists (lookups no longer find the actor); it still counts as ending,
+    // so that system::shutdown() waits for its on_stop. The registry's reference passes to
+    // run_job, which releases it last.
     system_->actors.remove(*this);
     const bool stopped = how == ending::normal || how == ending::stopped;
     try {
@@ -171,10 +173,12 @@ void cell_base::finish(ending how, std::exception_ptr error) noexcept {
     if (!termination_.compare_exchange_strong(t, done_tag, std::memory_order_acq_rel, std::memory_order_acquire)) {
         reinterpret_cast<shared_state<void>*>(t)->try_set_value();
     }
+    system_->actors.ended();  // the last touch of the system: shutdown() may return from here on
 }
 
 void cell_base::drain_rejected(envelope* rest, bool log) noexcept {
     std::size_t tells = 0;
+    const std::type_info* first_told = nullptr;
     std::exception_ptr why;
     while (rest != nullptr) {
         envelope* next = rest->next_;
@@ -187,15 +191,16 @@ void cell_base::drain_rejected(envelope* rest, bool log) noexcept {
                 }
             }
             if (!rest->reject(why)) {
-                ++tells;
+                if (tells++ == 0) {
+                    first_told = &rest->type();
+                }
             }
         }
         rest->dispose();
         rest = next;
     }
     if (tells != 0 && log) {
-        system_->dead_letter_count.fetch_add(tells, std::memory_order_relaxed);
-        troupe::logger()->warn("{}: stopped with {} message(s) not handled; they went to dead letters", name(), tells);
+        system_->dead_letter(*this, *first_told, "it stopped before handling them", tells);
     }
 }
 

@@ -117,7 +117,7 @@ bool cell_base::hold_back(envelope* e) noexcept {
 void cell_base::refuse(envelope* e, const char* why) noexcept {
     try {
         if (!e->reject(std::make_exception_ptr(actor_dead(name() + " " + why)))) {
-            system_->dead_letter(name(), e->type(), why);
+            system_->dead_letter(*this, e->type(), why);
         }
     } catch (...) {}
     e->dispose();

@@ -30,6 +30,12 @@ public:
         {
             std::lock_guard lock(mutex_);
             if (closed_) {
+                if (cell_base* sender = running_cell()) {
+                    // As for an actor that has ended: inside an actor, a dead letter (counted by
+                    // the sender's system, which is alive for sure).
+                    sender->owner().dead_letter(*this, send.msg.type(), "the inbox is closed");
+                    return;
+                }
                 throw actor_dead(name() + " is closed: it did not take the " + send.msg.type_name());
             }
             // A waiting receive_async() of this type takes it straight away, oldest first.

@@ -34,14 +34,20 @@ void registry::remove(detail::cell_base& c) noexcept {
     (hook.older != nullptr ? hook.older->registry_hook_.newer : oldest_) = hook.newer;
     (hook.newer != nullptr ? hook.newer->registry_hook_.older : newest_) = hook.older;
     hook = {};
-    if (--size_ == 0) {
+    --size_;
+    ++ending_;
+}
+
+void registry::ended() noexcept {
+    std::lock_guard lock(mutex_);
+    if (--ending_ == 0 && size_ == 0) {
         emptied_.notify_all();
     }
 }
 
 void registry::wait_until_empty() const {
     std::unique_lock lock(mutex_);
-    emptied_.wait(lock, [this] { return size_ == 0; });
+    emptied_.wait(lock, [this] { return size_ == 0 && ending_ == 0; });
 }
 
 std::size_t registry::size() const {

@@ -4,6 +4,9 @@
 
 #include "system_state.hpp"
 
+#include <chrono>
+#include <string>
+
 namespace troupe {
 namespace detail {
 
@@ -48,10 +51,41 @@ void system_state::reap_dedicated_threads(bool all) {
     }
 }
 
-void system_state::dead_letter(const std::string& target, const std::type_info& message, const char* why) noexcept {
-    dead_letter_count.fetch_add(1, std::memory_order_relaxed);
+void system_state::dead_letter(const endpoint& target, const std::type_info& message, const char* why,
+                               std::uint64_t count) noexcept {
+    // relaxed: a statistic; nothing else is ordered by it.
+    const std::uint64_t total = dead_letter_count.fetch_add(count, std::memory_order_relaxed) + count;
+    const std::int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+    std::int64_t due = next_dead_letter_report.load(std::memory_order_relaxed);
+    // One thread per interval wins the right to write the line; the others only count.
+    if (now < due ||
+        !next_dead_letter_report.compare_exchange_strong(
+            due, now + std::chrono::steady_clock::duration(dead_letter_interval).count(), std::memory_order_relaxed)) {
+        return;
+    }
+    const std::uint64_t unreported = total - dead_letters_reported.exchange(total, std::memory_order_relaxed);
     try {
-        troupe::logger()->warn("dead letter: {} did not take a {}: {}", target, type_name(message), why);
+        if (unreported == 1) {
+            troupe::logger()->warn("dead letter: {} did not take a {}: {}", target.name(), type_name(message), why);
+        } else if (unreported == count) {
+            troupe::logger()->warn("dead letters: {} did not take {} messages, the first a {}: {}", target.name(),
+                                   count, type_name(message), why);
+        } else {
+            troupe::logger()->warn(
+                "dead letters: {} since the last report ({} in all); the latest: {} did not take a {}: {}", unreported,
+                total, target.name(), type_name(message), why);
+        }
+    } catch (...) {}
+}
+
+void system_state::report_dead_letters() noexcept {
+    const std::uint64_t total = dead_letter_count.load(std::memory_order_relaxed);
+    const std::uint64_t unreported = total - dead_letters_reported.exchange(total, std::memory_order_relaxed);
+    if (unreported == 0) {
+        return;
+    }
+    try {
+        troupe::logger()->warn("dead letters: {} not reported yet ({} in all)", unreported, total);
     } catch (...) {}
 }
 
@@ -103,6 +137,7 @@ void system::shutdown() {
         actors.request_stop_all();
         actors.wait_until_empty();
     }
+    state_->report_dead_letters();
     state_->timer_src->shutdown();
     if (state_->pool) {
         state_->pool->shutdown();

@@ -1,6 +1,7 @@
 #pragma once
 // The private state behind troupe::system, shared with the cells.
 
+#include <troupe/core/detail/endpoint.hpp>
 #include <troupe/core/registry.hpp>
 #include <troupe/core/scheduler.hpp>
 #include <troupe/core/timers.hpp>
@@ -9,6 +10,7 @@
 #include "timer_service.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <list>
 #include <memory>
@@ -32,6 +34,8 @@ public:
     troupe::timers timer_api;
     std::atomic<std::uint64_t> next_id{1};
     std::atomic<std::uint64_t> dead_letter_count{0};
+    std::atomic<std::uint64_t> dead_letters_reported{0};   // dead_letter_count at the last line
+    std::atomic<std::int64_t> next_dead_letter_report{0};  // steady_clock ticks
     std::atomic<bool> running{true};
 
     /// A new executor thread for a dedicated-thread actor.
@@ -39,8 +43,14 @@ public:
     /// Joins the threads of dedicated actors that have finished.
     void reap_dedicated_threads(bool all);
 
-    /// Counts and logs a message nobody will handle.
-    void dead_letter(const std::string& target, const std::type_info& message, const char* why) noexcept;
+    /// Counts `count` messages of type `message` for `target` that nobody will handle, because
+    /// `why`. Logs at most one line per dead_letter_interval, summing up the ones in between:
+    /// an overloaded system drops messages fast, and a log line per drop would slow it further.
+    void dead_letter(const endpoint& target, const std::type_info& message, const char* why,
+                     std::uint64_t count = 1) noexcept;
+    /// Logs the dead letters that no line has reported yet (at shutdown).
+    void report_dead_letters() noexcept;
+    static constexpr std::chrono::seconds dead_letter_interval{1};
 
 private:
     std::mutex dedicated_mutex_;

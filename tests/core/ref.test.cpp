@@ -127,6 +127,41 @@ TEST(ref, tell_to_a_dead_actor_throws_actor_dead) {
     }
 }
 
+// Inside an actor, a tell to an actor that has ended is a counted dead letter, not the sender's
+// failure: one actor stopping must not make its peers fail (and their supervisors restart them).
+struct tell_to {
+    troupe::ref<recorder> target;
+    troupe::address untyped;
+};
+
+class teller : public troupe::actor {
+public:
+    std::string handle(tell_to t) {
+        t.target.tell(note{"late"});
+        t.untyped.tell(note{"late"});
+        return "still here";
+    }
+};
+
+class addressable_recorder : public recorder {
+public:
+    using handles = troupe::handles<note>;
+};
+
+TEST(ref, a_tell_to_a_dead_actor_from_inside_an_actor_is_a_dead_letter) {
+    troupe::system sys(small_system());
+    auto dead = sys.spawn<recorder>();
+    auto dead_untyped = sys.spawn<addressable_recorder>();
+    ASSERT_TRUE(dead.stop());
+    ASSERT_TRUE(dead_untyped.stop());
+    auto sender = sys.spawn<teller>();
+    const auto before = sys.dead_letters();
+    EXPECT_EQ(sender.ask(tell_to{dead, dead_untyped}).get(patience()), "still here");
+    EXPECT_TRUE(sender.alive());
+    EXPECT_EQ(sys.dead_letters(), before + 2);
+    EXPECT_THROW(dead.tell(note{"from outside"}), troupe::actor_dead) << "outside an actor it stays an error";
+}
+
 // TL-05 and LC-12 (fixed): once a stop is requested, a tell is refused at once, never dropped.
 TEST(ref, tell_after_a_stop_request_is_refused_not_dropped) {
     gate entered;

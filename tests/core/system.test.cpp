@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -178,6 +180,42 @@ TEST(system, shutdown_stops_actors_spawned_by_actors) {
     sys.shutdown();
     EXPECT_FALSE(child.alive());
     EXPECT_EQ(log.entries(), std::vector<std::string>{"child on_stop"});
+}
+
+// shutdown() returns only once every on_stop has finished: the registry (which shutdown waits
+// to empty) still counts an actor running its on_stop, though lookups no longer find it.
+class lingering : public troupe::actor {
+public:
+    lingering(std::atomic<bool>& emptied_early, std::future<void>& emptied)
+        : emptied_early_(emptied_early), emptied_(emptied) {}
+    void handle(ping) {}
+
+protected:
+    void on_stop() override {
+        auto& registry = self().system().registry();
+        EXPECT_FALSE(registry.by_id(self().id()).has_value()) << "lookups find an actor that is ending";
+        emptied_ = std::async(std::launch::async, [&registry] { registry.wait_until_empty(); });
+        // The property under test is that this wait does NOT end: a bounded look, not a sync.
+        if (emptied_.wait_for(troupe_test::scaled(std::chrono::milliseconds(100))) == std::future_status::ready) {
+            emptied_early_ = true;
+        }
+        // Timers are shut down after the actors: on_stop may still start one.
+        self().system().timers().after(std::chrono::hours(1), [] {}).cancel();
+    }
+
+private:
+    std::atomic<bool>& emptied_early_;
+    std::future<void>& emptied_;  // outlives the actor: its wait ends once the actor has ended
+};
+
+TEST(system, shutdown_returns_after_every_on_stop) {
+    std::atomic<bool> emptied_early{false};
+    std::future<void> emptied;
+    troupe::system sys(small_system());
+    sys.spawn<lingering>(emptied_early, emptied);
+    sys.shutdown();
+    EXPECT_FALSE(emptied_early.load()) << "the registry counted an actor as gone while its on_stop ran";
+    emptied.get();
 }
 
 }  // namespace system_tests

@@ -80,12 +80,15 @@ public:
 
     /// Requests every stop, newest first, without waiting or keeping futures.
     void request_stop_all();
-    /// Blocks until no actor is left.
+    /// Blocks until no actor is left, not even one still running its on_stop.
     void wait_until_empty() const;
 
-    /// For the runtime.
+    /// For the runtime: lists a new actor.
     void add(detail::cell_base& c);
+    /// For the runtime: unlists an actor that is ending (before its on_stop).
     void remove(detail::cell_base& c) noexcept;
+    /// For the runtime: an unlisted actor has ended for good (after its on_stop).
+    void ended() noexcept;
 
 private:
     void visit(const std::function<void(detail::cell_base&)>& f) const;
@@ -99,6 +102,7 @@ private:
     detail::cell_base* oldest_ = nullptr;
     detail::cell_base* newest_ = nullptr;
     std::size_t size_ = 0;
+    std::size_t ending_ = 0;  // unlisted, on_stop not yet over
 };
 
 }  // namespace troupe
