@@ -85,7 +85,12 @@ cell_base::~cell_base() {
         reinterpret_cast<shared_state<void>*>(t)->release();
     }
     // Messages can only be left here if the actor never started (spawn failed half-way).
-    drain_rejected(mailbox_.seal(), false);
+    envelope* rest = nullptr;
+    {
+        auto lock = lock_queue();
+        rest = mailbox_.seal();
+    }
+    drain_rejected(rest, false);
 }
 
 troupe::system& cell_base::system() const noexcept {
@@ -116,59 +121,112 @@ send_status cell_base::try_send(envelope* e) noexcept {
 
 send_status cell_base::send_bounded(envelope* e) noexcept {
     bound_state& b = *bound_;
-    if (b.policy == overflow::drop_oldest) {
-        // Always accepted; the consumer drops the oldest while over capacity.
-        b.size.fetch_add(1, std::memory_order_relaxed);
-    } else {
-        std::uint32_t s = b.size.load(std::memory_order_relaxed);
-        for (;;) {
-            if (s < b.capacity) {
-                // relaxed: the count only gates admission; the mailbox orders the messages.
-                if (b.size.compare_exchange_weak(s, s + 1, std::memory_order_relaxed)) {
-                    break;
-                }
-                continue;
-            }
-            if (b.policy != overflow::block || running == this || runtime_thread) {
-                return send_status::full;  // a runtime thread never waits for room
-            }
-            if (mailbox_.closed()) {
-                return send_status::dead;
-            }
-            before_blocking();
-            // seq_cst pair with after_pop(): either we see the room, or the consumer sees us.
-            b.blocked.fetch_add(1, std::memory_order_seq_cst);
-            s = b.size.load(std::memory_order_seq_cst);
-            if (s >= b.capacity && !mailbox_.closed()) {
-                futex_wait(b.size, s);
-            }
-            b.blocked.fetch_sub(1, std::memory_order_relaxed);
-            s = b.size.load(std::memory_order_relaxed);
+    std::uint32_t s = b.size.load(std::memory_order_relaxed);
+    for (;;) {
+        if ((s & bound_state::closed_flag) != 0) {
+            return send_status::dead;
         }
+        if (s < b.capacity) {
+            // relaxed: the count only gates admission; the mailbox orders the messages.
+            if (b.size.compare_exchange_weak(s, s + 1, std::memory_order_relaxed)) {
+                break;
+            }
+            continue;
+        }
+        if (b.policy == overflow::drop_oldest) {
+            return make_room(e);
+        }
+        if (b.policy != overflow::block || running == this || runtime_thread) {
+            return send_status::full;  // a runtime thread never waits for room
+        }
+        before_blocking();
+        // seq_cst pair with release_slot(): either we see the room, or the consumer sees us.
+        // Closing sets closed_flag in the word we sleep on, so it always ends the wait.
+        b.blocked.fetch_add(1, std::memory_order_seq_cst);
+        s = b.size.load(std::memory_order_seq_cst);
+        if ((s & bound_state::closed_flag) == 0 && s >= b.capacity) {
+            futex_wait(b.size, s);
+        }
+        b.blocked.fetch_sub(1, std::memory_order_relaxed);
+        s = b.size.load(std::memory_order_relaxed);
     }
     send_status r = push(e);
     if (r != send_status::accepted) {
-        b.size.fetch_sub(1, std::memory_order_relaxed);
+        release_slot(*e);
     }
     return r;
 }
 
-bool cell_base::after_pop(envelope* e) noexcept {
-    if (!bound_ || e->is_control()) {
-        return true;
+send_status cell_base::make_room(envelope* e) noexcept {
+    bound_state& b = *bound_;
+    envelope* oldest = nullptr;
+    {
+        std::lock_guard lock(b.queue_lock);
+        std::uint32_t s = b.size.load(std::memory_order_relaxed);
+        if ((s & bound_state::closed_flag) != 0) {
+            return send_status::dead;
+        }
+        auto droppable = [](envelope* m) { return m->what() == envelope::kind::message; };
+        // Held-back messages (a suspended handler) are older than anything in the mailbox.
+        if (async_ != nullptr) {
+            oldest = async_->unstash_first(droppable);
+        }
+        if (oldest == nullptr) {
+            oldest = mailbox_.remove_oldest(droppable);
+        }
+        if (oldest == nullptr) {
+            // Every slot belongs to a send still on its way in: the new message is the one dropped.
+            if (s < b.capacity) {
+                b.size.fetch_add(1, std::memory_order_relaxed);
+            } else {
+                return send_status::full;
+            }
+        }
+    }
+    // The new message takes the dropped one's slot. Reported at once, outside the lock (the
+    // asker's continuations run here).
+    if (oldest != nullptr) {
+        system_->dead_letter(*this, oldest->type(), "dropped as the oldest message of a full mailbox");
+        try {
+            oldest->reject(std::make_exception_ptr(
+                mailbox_full(name() + "'s mailbox is full: the oldest message was dropped for a newer one")));
+        } catch (...) {
+            oldest->reject(std::current_exception());  // out of memory while building the error
+        }
+        oldest->dispose();
+    }
+    send_status r = push(e);
+    if (r != send_status::accepted) {
+        release_slot(*e);
+    }
+    return r;
+}
+
+std::unique_lock<std::mutex> cell_base::lock_queue() noexcept {
+    if (bound_ && bound_->policy == overflow::drop_oldest) {
+        return std::unique_lock(bound_->queue_lock);
+    }
+    return {};
+}
+
+void cell_base::release_slot(const envelope& e) noexcept {
+    if (!bound_ || e.is_control()) {
+        return;
     }
     bound_state& b = *bound_;
-    std::uint32_t before = b.size.fetch_sub(1, std::memory_order_seq_cst);
+    b.size.fetch_sub(1, std::memory_order_seq_cst);
     if (b.blocked.load(std::memory_order_seq_cst) != 0) {
         futex_wake(b.size, 1);
     }
-    if (b.policy == overflow::drop_oldest && before > b.capacity) {
-        system_->dead_letter(*this, e->type(), "dropped as the oldest message of a full mailbox");
-        e->reject(std::make_exception_ptr(mailbox_full(name() + ": mailbox full, the oldest message was dropped")));
-        e->dispose();
-        return false;
+}
+
+void cell_base::closed_to_senders() noexcept {
+    if (bound_) {
+        // seq_cst: a sender that reads the word after this sees the flag; one already asleep
+        // on the old value is woken. Every blocked sender then gets troupe::actor_dead.
+        bound_->size.fetch_or(bound_state::closed_flag, std::memory_order_seq_cst);
+        futex_wake_all(bound_->size);
     }
-    return true;
 }
 
 void cell_base::send_or_throw(envelope* e) {
@@ -186,7 +244,7 @@ void cell_base::send_or_throw(envelope* e) {
         }
         throw actor_dead(name() + " is not running: it did not take the " + type_name(e->type()));
     }
-    if (bound_->policy == overflow::drop_newest) {
+    if (bound_->policy == overflow::drop_newest || bound_->policy == overflow::drop_oldest) {
         system_->dead_letter(*this, e->type(), "dropped: the mailbox is full");
         return;
     }
@@ -210,7 +268,7 @@ void cell_base::send_or_reject(envelope* e) noexcept {
                 actor_dead(name() + " is not running: it did not take the " + type_name(e->type()))));
             return;
         }
-        if (bound_->policy == overflow::drop_newest) {
+        if (bound_->policy == overflow::drop_newest || bound_->policy == overflow::drop_oldest) {
             system_->dead_letter(*this, e->type(), "dropped: the mailbox is full");
         }
         e->reject(std::make_exception_ptr(

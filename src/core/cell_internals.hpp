@@ -84,6 +84,22 @@ struct cell_extras {
         }
         return e;
     }
+    /// Unlinks the oldest held-back envelope for which `pred` holds, or returns null.
+    template <class Pred>
+    envelope* unstash_first(Pred pred) noexcept {
+        envelope* before = nullptr;
+        for (envelope* e = stash_head; e != nullptr; before = e, e = e->next_) {
+            if (pred(e)) {
+                (before != nullptr ? before->next_ : stash_head) = e->next_;
+                if (stash_tail == e) {
+                    stash_tail = before;
+                }
+                e->next_ = nullptr;
+                return e;
+            }
+        }
+        return nullptr;
+    }
     void stash(envelope* e) noexcept {
         e->next_ = nullptr;
         if (stash_tail != nullptr) {

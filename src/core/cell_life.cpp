@@ -29,7 +29,9 @@ void cell_base::start() {
 
 cell_extras& cell_base::extras() {
     if (!async_) {
-        async_ = std::make_unique<cell_extras>();
+        auto made = std::make_unique<cell_extras>();
+        auto lock = lock_queue();  // drop_oldest senders read async_ under this lock
+        async_ = std::move(made);
     }
     return *async_;
 }
@@ -37,6 +39,7 @@ cell_extras& cell_base::extras() {
 bool cell_base::request_stop() {
     auto* pill = new control(*this, envelope::kind::stop, running_slot() == this);
     if (admitted(mailbox_.push_and_close(pill))) {
+        closed_to_senders();  // senders blocked on a full mailbox learn at once
         return true;
     }
     pill->dispose();
@@ -52,6 +55,7 @@ bool cell_base::kill() {
         return false;
     }
     mailbox_.close_to_senders();
+    closed_to_senders();
     return true;
 }
 
@@ -71,6 +75,7 @@ void cell_base::settle(ending how, std::exception_ptr error) noexcept {
         async_->pending_how = static_cast<std::uint8_t>(how);  // a kill overrides a gentler ending
     }
     mailbox_.close_to_senders();
+    closed_to_senders();
     begin_cancelling();
     if (how == ending::killed) {
         for (auto& child : async_->children) {
@@ -139,12 +144,17 @@ void cell_base::finish(ending how, std::exception_ptr error) noexcept {
         } catch (...) {}
     }
     // Refuse every later message, and tell the senders of queued ones that they were not handled.
-    envelope* rest = mailbox_.seal();
-    if (async_ && async_->stash_head != nullptr) {
-        async_->stash_tail->next_ = rest;  // the held-back messages are the older ones
-        rest = async_->stash_head;
-        async_->stash_head = async_->stash_tail = nullptr;
+    envelope* rest = nullptr;
+    {
+        auto lock = lock_queue();
+        rest = mailbox_.seal();
+        if (async_ && async_->stash_head != nullptr) {
+            async_->stash_tail->next_ = rest;  // the held-back messages are the older ones
+            rest = async_->stash_head;
+            async_->stash_head = async_->stash_tail = nullptr;
+        }
     }
+    closed_to_senders();
     drain_rejected(rest, true);
     // Leave the registry's lists (lookups no longer find the actor); it still counts as ending,
     // so that system::shutdown() waits for its on_stop. The registry's reference passes to
@@ -162,9 +172,6 @@ void cell_base::finish(ending how, std::exception_ptr error) noexcept {
                                 describe(std::current_exception()));
     }
     destroy_object();
-    if (bound_) {
-        futex_wake_all(bound_->size);  // senders blocked on a full mailbox now see it closed
-    }
     if (dedicated_) {
         static_cast<dedicated_thread*>(executor_)->retire();
     }
@@ -182,6 +189,7 @@ void cell_base::drain_rejected(envelope* rest, bool log) noexcept {
     std::exception_ptr why;
     while (rest != nullptr) {
         envelope* next = rest->next_;
+        release_slot(*rest);
         if (!rest->is_control()) {
             if (!why) {
                 try {

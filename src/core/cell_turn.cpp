@@ -35,7 +35,12 @@ void cell_base::run_job() noexcept {
                 continue;  // more arrived while we waited a moment: no idle/reschedule round trip
             }
             if (e == nullptr) {
-                if (mailbox_.try_idle()) {
+                bool idle = false;
+                {
+                    auto lock = lock_queue();  // unlocked before the cell may run elsewhere
+                    idle = mailbox_.try_idle();
+                }
+                if (idle) {
                     // From here on another worker may run this cell: touch nothing.
                     running_slot() = previous;
                     return;
@@ -75,6 +80,7 @@ bool cell_base::linger() noexcept {
 }
 
 envelope* cell_base::next_envelope() noexcept {
+    auto lock = lock_queue();  // drop_oldest: a sender may be taking the oldest message
     if (async_ && async_->paused == 0 && async_->stash_head != nullptr) {
         return async_->take_stash();  // older than anything still in the mailbox
     }
@@ -103,6 +109,7 @@ bool cell_base::hold_back(envelope* e) noexcept {
         if (k == envelope::kind::stop) {
             begin_cancelling();
         }
+        auto lock = lock_queue();
         async_->stash(e);
         return true;
     }
@@ -115,6 +122,7 @@ bool cell_base::hold_back(envelope* e) noexcept {
 }
 
 void cell_base::refuse(envelope* e, const char* why) noexcept {
+    release_slot(*e);
     try {
         if (!e->reject(std::make_exception_ptr(actor_dead(name() + " " + why)))) {
             system_->dead_letter(*this, e->type(), why);
@@ -124,9 +132,7 @@ void cell_base::refuse(envelope* e, const char* why) noexcept {
 }
 
 void cell_base::dispatch(envelope* e) noexcept {
-    if (!after_pop(e)) {
-        return;
-    }
+    release_slot(*e);  // it leaves the mailbox's count as it is handled: room for a sender
     try {
         e->run(object());
     } catch (...) {

@@ -8,6 +8,9 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <future>
+
 #include <memory>
 #include <string>
 #include <thread>
@@ -274,7 +277,8 @@ TEST(mailbox, drop_newest_drops_the_new_message) {
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"1", "2"}));
 }
 
-// overflow::drop_oldest: sends always succeed; the oldest messages go to dead letters.
+// overflow::drop_oldest: sends always succeed; the oldest messages go to dead letters at once,
+// while the consumer is still busy.
 TEST(mailbox, drop_oldest_keeps_the_newest_messages) {
     troupe_test::journal log;
     gate entered;
@@ -285,13 +289,14 @@ TEST(mailbox, drop_oldest_keeps_the_newest_messages) {
     for (int i = 1; i <= 5; ++i) {
         EXPECT_NO_THROW(r.tell(item{i}));
     }
+    EXPECT_EQ(sys.dead_letters(), 3u) << "a drop is counted when it happens, not when the consumer comes back";
     release.open();
     ASSERT_TRUE(r.stop());
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"4", "5"}));
     EXPECT_EQ(sys.dead_letters(), 3u);
 }
 
-// overflow::drop_oldest: an asker whose message is dropped gets mailbox_full.
+// overflow::drop_oldest: an asker whose message is dropped gets mailbox_full, at once.
 TEST(mailbox, drop_oldest_fails_a_dropped_ask) {
     troupe_test::journal log;
     gate entered;
@@ -302,13 +307,15 @@ TEST(mailbox, drop_oldest_fails_a_dropped_ask) {
     auto dropped = r.ask(item{1});
     r.tell(item{2});
     r.tell(item{3});
-    release.open();
+    ASSERT_TRUE(dropped.ready()) << "the asker learns while the consumer is still busy";
     try {
-        dropped.get(patience());
+        dropped.get();
         FAIL() << "expected troupe::mailbox_full";
     } catch (const troupe::mailbox_full& e) {
-        EXPECT_EQ(std::string(e.what()), r.name() + ": mailbox full, the oldest message was dropped");
+        EXPECT_EQ(std::string(e.what()),
+                  r.name() + "'s mailbox is full: the oldest message was dropped for a newer one");
     }
+    release.open();
     ASSERT_TRUE(r.stop());
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"2", "3"}));
 }
@@ -329,6 +336,43 @@ TEST(mailbox, drop_oldest_counts_a_dropped_ask_as_a_dead_letter) {
     ASSERT_TRUE(r.stop());
     EXPECT_EQ(log.entries(), (std::vector<std::string>{"2", "3"}));
     EXPECT_EQ(sys.dead_letters(), 1u);
+}
+
+/// A message that counts how many of it are alive, to see what a mailbox keeps.
+struct counted {
+    static inline std::atomic<long> alive{0};
+    counted() { ++alive; }
+    counted(counted&&) noexcept { ++alive; }
+    counted& operator=(counted&&) = default;
+    ~counted() { --alive; }
+};
+
+class counted_sink : public sink {
+public:
+    using sink::handle;
+    using sink::sink;
+    void handle(counted) {}
+};
+
+// A bound bounds memory, whatever the policy: a stuck consumer with a drop_oldest mailbox of 8
+// holds 8 messages, not every message sent since it got stuck.
+TEST(mailbox, drop_oldest_bounds_memory_while_the_consumer_is_stuck) {
+    troupe_test::journal log;
+    gate entered;
+    gate release;
+    troupe_test::log_capture quiet;
+    troupe::system sys(small_system());
+    auto r = sys.spawn<counted_sink>(bounded(8, troupe::overflow::drop_oldest), log);
+    r.tell(hold{&entered, &release});
+    ASSERT_TRUE(entered.wait());
+    for (int i = 0; i < 100'000; ++i) {
+        r.tell(counted{});
+    }
+    EXPECT_LE(counted::alive.load(), 8) << "the queue grew past its bound";
+    EXPECT_EQ(sys.dead_letters(), 100'000u - 8u);
+    release.open();
+    ASSERT_TRUE(r.stop());
+    EXPECT_EQ(counted::alive.load(), 0);
 }
 
 // overflow::block: the sender waits for room; nothing is lost or reordered.
@@ -389,6 +433,63 @@ TEST(mailbox, a_blocked_sender_gets_actor_dead_when_the_actor_stops) {
     sender.join();
     EXPECT_TRUE(stopped.get(patience()));
     EXPECT_EQ(log.entries(), std::vector<std::string>{"1"});
+}
+
+// A stop request closes the mailbox: a sender blocked on it is released at once with actor_dead,
+// while the handler is still busy, not once the actor has ended.
+TEST(mailbox, a_stop_request_releases_a_blocked_sender_at_once) {
+    troupe_test::journal log;
+    gate entered;
+    gate release;
+    troupe::system sys(small_system());
+    auto r = blocked_sink(sys, bounded(1, troupe::overflow::block), log, entered, release);
+    r.tell(item{1});
+    std::promise<std::string> outcome;
+    std::thread sender([&] {
+        try {
+            r.tell(item{2});
+            outcome.set_value("accepted");
+        } catch (const troupe::actor_dead&) {
+            outcome.set_value("actor_dead");
+        }
+    });
+    auto stopped = r.stop_async();
+    auto result = outcome.get_future();
+    EXPECT_EQ(result.wait_for(patience()), std::future_status::ready) << "still blocked behind the busy handler";
+    release.open();
+    sender.join();
+    EXPECT_EQ(result.get(), "actor_dead");
+    EXPECT_TRUE(stopped.get(patience()));
+    EXPECT_EQ(log.entries(), std::vector<std::string>{"1"});
+}
+
+// Senders blocked on a full mailbox all wake when the actor is killed, whenever the kill comes
+// relative to their going to sleep (a kill between a sender's check and its wait used to leave
+// it asleep for ever).
+TEST(mailbox, a_kill_wakes_every_blocked_sender) {
+    troupe_test::log_capture quiet;
+    troupe::system sys(small_system());
+    for (int round = 0; round < 200; ++round) {
+        troupe_test::journal log;
+        gate entered;
+        gate release;
+        auto r = blocked_sink(sys, bounded(1, troupe::overflow::block), log, entered, release);
+        r.tell(item{0});
+        std::vector<std::future<void>> senders;
+        for (int s = 0; s < 2; ++s) {
+            senders.push_back(std::async(std::launch::async, [r] {
+                try {
+                    r.tell(item{1});
+                } catch (const troupe::actor_dead&) {}
+            }));
+        }
+        r.kill();
+        for (auto& s : senders) {
+            ASSERT_EQ(s.wait_for(patience()), std::future_status::ready) << "a sender slept through the kill";
+        }
+        release.open();
+        ASSERT_NO_THROW(r.terminated().get(patience()));
+    }
 }
 
 }  // namespace mailbox_tests

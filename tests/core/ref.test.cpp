@@ -340,6 +340,9 @@ struct drop_all {};
 struct later_then_throw {
     using reply_type = int;
 };
+struct drop_while_caught {
+    using reply_type = int;
+};
 
 class procrastinator : public troupe::actor {
 public:
@@ -347,6 +350,13 @@ public:
     void handle(later_then_throw, troupe::promise<int> p) {
         (void)p;
         throw std::logic_error("gave up");
+    }
+    void handle(drop_while_caught, troupe::promise<int> p) {
+        try {
+            auto mine = std::move(p);  // dropped while the exception below unwinds...
+            throw std::runtime_error("caught right here");
+        } catch (const std::runtime_error&) {  // ...which the handler catches itself
+        }
     }
     void handle(answer_all) {
         for (auto& [v, p] : pending_) {
@@ -393,6 +403,15 @@ TEST(ref, a_promise_taking_handler_that_throws_gives_the_asker_its_exception) {
     } catch (const std::logic_error& e) {
         EXPECT_STREQ(e.what(), "gave up");
     }
+    EXPECT_TRUE(r.alive());
+}
+
+// A promise dropped while an exception unwinds, the handler catching that exception itself:
+// the handler returns normally and nobody will answer, so the asker gets broken_promise.
+TEST(ref, a_promise_dropped_under_a_caught_exception_breaks_the_askers_future) {
+    troupe::system sys(small_system());
+    auto r = sys.spawn<procrastinator>();
+    EXPECT_THROW((void)r.ask(drop_while_caught{}).get(patience()), troupe::broken_promise);
     EXPECT_TRUE(r.alive());
 }
 

@@ -205,7 +205,9 @@ private:
         // A promise dropped while its handler unwinds: the runtime gives the asker that
         // exception (a better answer than broken_promise) once the handler has thrown.
         const bool handler_throwing = s_ && s_->in_handler() && std::uncaught_exceptions() > 0;
-        if (s_ && !s_->ready() && !handler_throwing) {
+        if (handler_throwing) {
+            s_->mark_dropped_in_handler();  // if the handler catches it after all: broken_promise
+        } else if (s_ && !s_->ready()) {
             s_->try_set_error(std::make_exception_ptr(
                 broken_promise("the promise was dropped without a value (the reply will never come)")));
         }

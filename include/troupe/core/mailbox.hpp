@@ -97,6 +97,29 @@ public:
         last->next_ = rest;
         return std::exchange(cache_, nullptr);
     }
+    /// Consumer (or whoever holds the consumer's lock): unlinks and returns the oldest message
+    /// for which `pred` holds, or nullptr. Used by drop_oldest mailboxes, whose senders make room.
+    template <class Pred>
+    envelope* remove_oldest(Pred pred) noexcept {
+        if (envelope* e = unlink_first(pred)) {
+            return e;  // the private list holds the older messages
+        }
+        // relaxed pre-check, acquire take: as in refill(). The pushed ones go behind the list.
+        if ((head_.load(std::memory_order_relaxed) & ~flag_mask) == 0) {
+            return nullptr;
+        }
+        envelope* pushed = reverse(as_envelope(head_.fetch_and(flag_mask, std::memory_order_acquire)));
+        if (cache_ == nullptr) {
+            cache_ = pushed;
+        } else {
+            envelope* last = cache_;
+            while (last->next_ != nullptr) {
+                last = last->next_;
+            }
+            last->next_ = pushed;
+        }
+        return unlink_first(pred);
+    }
     /// Consumer: true if producers have pushed messages not yet taken (a hint: relaxed).
     bool has_pushed() const noexcept { return (head_.load(std::memory_order_relaxed) & ~flag_mask) != 0; }
     /// True once closed to senders (by push_and_close, close_to_senders or seal).
@@ -139,6 +162,19 @@ private:
         // while the consumer runs).
         h = head_.fetch_and(flag_mask, std::memory_order_acquire);
         cache_ = reverse(as_envelope(h));
+    }
+
+    template <class Pred>
+    envelope* unlink_first(Pred& pred) noexcept {
+        for (envelope** link = &cache_; *link != nullptr; link = &(*link)->next_) {
+            if (pred(*link)) {
+                envelope* e = *link;
+                *link = e->next_;
+                e->next_ = nullptr;
+                return e;
+            }
+        }
+        return nullptr;
     }
 
     static envelope* reverse(envelope* e) noexcept {

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <new>
 #include <string>
 #include <typeinfo>
@@ -33,10 +34,19 @@ enum class send_status : std::uint8_t { accepted, dead, full };
 
 /// State of a bounded mailbox (allocated only for bounded ones).
 struct bound_state {
+    /// Set in `size` once the mailbox is closed: senders waiting for room sleep on that word,
+    /// so closing it wakes them, whatever moment they chose to sleep.
+    static constexpr std::uint32_t closed_flag = 1u << 31;
+
     std::uint32_t capacity;
     overflow policy;
-    std::atomic<std::uint32_t> size{0};     // messages queued and not yet popped
+    // Messages taken and not yet handled or refused (in the mailbox, or held back while a
+    // coroutine handler is suspended), plus closed_flag.
+    std::atomic<std::uint32_t> size{0};
     std::atomic<std::uint32_t> blocked{0};  // senders waiting for room
+    // drop_oldest only: a sender that makes room takes the consumer's side of the queue, so
+    // the consumer holds this lock too while it touches its queue.
+    std::mutex queue_lock;
 };
 
 /// A suspended coroutine of an actor, which the actor cancels when it begins to stop or fail.
@@ -186,9 +196,12 @@ private:
     void settle(ending how, std::exception_ptr error) noexcept;
     void dispatch(envelope* e) noexcept;
     send_status send_bounded(envelope* e) noexcept;
+    send_status make_room(envelope* e) noexcept;
+    std::unique_lock<std::mutex> lock_queue() noexcept;
+    void release_slot(const envelope& e) noexcept;
+    void closed_to_senders() noexcept;
     send_status push(envelope* e) noexcept;
     bool admitted(mailbox::push_result r) noexcept;
-    bool after_pop(envelope* e) noexcept;
     void do_start() noexcept;
     void do_stop(bool by_itself) noexcept;
     void do_kill() noexcept;

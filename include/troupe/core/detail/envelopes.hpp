@@ -180,6 +180,11 @@ private:
             return;
         }
         reply_->leave_handler();
+        if (reply_->dropped_in_handler() && !reply_->ready()) {
+            // The promise was dropped while an exception the handler caught unwound it.
+            reply_->try_set_error(std::make_exception_ptr(
+                broken_promise("the promise was dropped without a value (the reply will never come)")));
+        }
     }
 
     M msg_;

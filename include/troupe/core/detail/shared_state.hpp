@@ -107,6 +107,10 @@ public:
     void enter_handler() noexcept { status_.fetch_or(handler_bit, std::memory_order_relaxed); }
     void leave_handler() noexcept { status_.fetch_and(~handler_bit, std::memory_order_relaxed); }
     bool in_handler() const noexcept { return (status_.load(std::memory_order_relaxed) & handler_bit) != 0; }
+    /// A promise of this state was dropped unset while an exception unwound its handler: if the
+    /// handler then returns normally (it caught the exception), nobody will answer.
+    void mark_dropped_in_handler() noexcept { status_.fetch_or(dropped_bit, std::memory_order_relaxed); }
+    bool dropped_in_handler() const noexcept { return (status_.load(std::memory_order_relaxed) & dropped_bit) != 0; }
 
 protected:
     state_base() = default;
@@ -130,6 +134,7 @@ private:
     static constexpr std::uint32_t claimed_bit = 4;
     static constexpr std::uint32_t waiters_bit = 8;
     static constexpr std::uint32_t handler_bit = 16;
+    static constexpr std::uint32_t dropped_bit = 32;
     static constexpr std::uintptr_t closed = 1;
 
     std::atomic<std::uint32_t> refs_{1};
