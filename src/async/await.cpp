@@ -15,12 +15,12 @@ void check_await(const cell_base& waiter, const cell_base* producer) {
     }
 }
 
-void enter_await(const cell_base& waiter, const cell_base* producer) {
-    add_wait_edge(waiter, producer);
+void enter_await(const cell_base& waiter, const state_base& awaited) {
+    add_wait_edge(waiter, awaited);
 }
 
-void leave_await(const cell_base& waiter) noexcept {
-    remove_wait_edge(waiter);
+void leave_await(const cell_base& waiter, const state_base& awaited) noexcept {
+    remove_wait_edge(waiter, awaited);
 }
 
 }  // namespace detail

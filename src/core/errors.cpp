@@ -137,7 +137,7 @@ void state_base::wait() const {
     if (ready()) {
         return;
     }
-    blocking_wait guard(producer_);
+    blocking_wait guard(*this);
     for (int i = 0; i < spin_before_sleep; ++i) {
         if (ready()) {
             return;
@@ -161,7 +161,7 @@ bool state_base::wait_until(std::chrono::steady_clock::time_point deadline) cons
     if (ready()) {
         return true;
     }
-    blocking_wait guard(producer_);
+    blocking_wait guard(*this);
     for (int i = 0; i < spin_before_sleep; ++i) {
         if (ready()) {
             return true;

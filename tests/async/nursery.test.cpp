@@ -164,4 +164,77 @@ TEST(nursery, stopping_the_actor_cancels_the_nursery_and_waits_for_it) {
     EXPECT_TRUE(g.ready());
 }
 
+// The deadlock detector sees every await of a nursery's coroutines, not only the latest: when one
+// of them resumes, the others still wait. Here X (reentrancy::none) has two coroutines waiting,
+// one for Y and one for Z; Z answers; then Y blocks on an ask of X. X cannot take it until its
+// handler ends, which needs Y: a real cycle, reported to Y at once.
+struct ask_x;
+class cycle_x;
+struct answer_slowly {
+    troupe::ref<cycle_x> x;
+    troupe_test::gate* z_answered;
+};
+struct answer_now {};
+struct poke {};
+class cycle_y : public troupe::actor {
+public:
+    std::string handle(answer_slowly m);
+};
+class cycle_z : public troupe::actor {
+public:
+    int handle(answer_now) { return 1; }
+};
+struct start_cycle {
+    troupe::ref<cycle_y> y;
+    troupe::ref<cycle_z> z;
+};
+class cycle_x : public troupe::actor {
+public:
+    int handle(poke) { return 2; }
+    troupe::task<std::string> handle(start_cycle m) {
+        std::string from_y;
+        troupe_test::gate z_answered;
+        co_await troupe::open_nursery([&](troupe::nursery& n) -> troupe::task<void> {
+            n.start(wait_for_y(m.y, from_y, z_answered));
+            n.start(wait_for_z(m.z, z_answered));
+            co_return;
+        });
+        co_return from_y;
+    }
+
+private:
+    troupe::task<void> wait_for_y(troupe::ref<cycle_y> y, std::string& out, troupe_test::gate& z_answered) {
+        // Built before the co_await: GCC 12 destroys temporaries of a braced initializer inside
+        // a co_await expression twice (see docs/guide/async.md).
+        answer_slowly request{troupe::ref{this}, &z_answered};
+        auto reply = y.ask(std::move(request));
+        out = co_await std::move(reply);
+    }
+    troupe::task<void> wait_for_z(troupe::ref<cycle_z> z, troupe_test::gate& z_answered) {
+        auto reply = z.ask(answer_now{});
+        (void)co_await std::move(reply);
+        z_answered.open();  // this await has ended; the one for Y has not
+    }
+};
+std::string cycle_y::handle(answer_slowly m) {
+    if (!m.z_answered->wait()) {
+        return "z never answered";
+    }
+    try {
+        return "x answered " + std::to_string(m.x.ask(poke{}).get(troupe_test::scaled(5s)));
+    } catch (const troupe::deadlock&) {
+        return "deadlock";
+    } catch (const troupe::timeout&) {
+        return "timeout: the cycle was missed";
+    }
+}
+
+TEST(nursery, the_deadlock_detector_sees_every_await_of_a_nursery) {
+    troupe::system sys(troupe::system_options{.scheduler = {.workers = 3}});
+    auto x = sys.spawn<cycle_x>();
+    auto y = sys.spawn<cycle_y>();
+    auto z = sys.spawn<cycle_z>();
+    EXPECT_EQ(x.ask(start_cycle{y, z}).get(patience()), "deadlock");
+}
+
 }  // namespace nursery_tests

@@ -765,6 +765,83 @@ TEST(ref, an_ask_cycle_between_two_actors_is_detected) {
     EXPECT_TRUE(result == b_detects || result == a_detects) << result;
 }
 
+// No false positive: a wait whose reply has come is not a wait any more, even before the
+// waiting thread has woken and taken its edge out of the graph.
+TEST(ref, a_wait_whose_reply_has_come_closes_no_cycle) {
+    troupe::system sys(small_system());
+    auto a = sys.spawn<partner>();
+    auto b = sys.spawn<partner>();
+    const auto& cell_a = *a.cell_handle();
+    const auto& cell_b = *b.cell_handle();
+    troupe::promise<int> reply_from_b;
+    reply_from_b.shared()->set_producer(&cell_b);
+    troupe::detail::add_wait_edge(cell_a, *reply_from_b.shared().get());  // a waits for b...
+    reply_from_b.set_value(1);                                            // ...b answers...
+    troupe::promise<int> reply_from_a;
+    reply_from_a.shared()->set_producer(&cell_a);
+    // ...and b, in its next handler, waits for a before a's thread has woken.
+    EXPECT_NO_THROW(troupe::detail::add_wait_edge(cell_b, *reply_from_a.shared().get()));
+    troupe::detail::remove_wait_edge(cell_b, *reply_from_a.shared().get());
+    troupe::detail::remove_wait_edge(cell_a, *reply_from_b.shared().get());
+    // A real cycle is still one.
+    troupe::promise<int> again_from_b;
+    again_from_b.shared()->set_producer(&cell_b);
+    troupe::detail::add_wait_edge(cell_a, *again_from_b.shared().get());
+    EXPECT_THROW(troupe::detail::add_wait_edge(cell_b, *reply_from_a.shared().get()), troupe::deadlock);
+    troupe::detail::remove_wait_edge(cell_a, *again_from_b.shared().get());
+}
+
+// No false positive: B hands A's promise to C (the reply_to pattern) and then waits for A. C
+// answers A, A's handler returns, A answers B: nobody waits for ever.
+struct answer_for_me {
+    troupe::promise<std::string> reply;
+};
+struct forwarded {
+    using reply_type = std::string;
+};
+class answerer : public troupe::actor {
+public:
+    void handle(answer_for_me m) { m.reply.set_value("answered by C"); }
+};
+class forwarder;
+struct ask_forwarder {
+    troupe::ref<forwarder> b;
+};
+class first_asker : public troupe::actor {
+public:
+    std::string handle(ask_forwarder m);
+    std::string handle(ping) { return "pong from A"; }
+};
+class forwarder : public troupe::actor {
+public:
+    forwarder(troupe::ref<answerer> c) : c_(std::move(c)) {}
+    void set_a(troupe::ref<first_asker> a) { a_ = std::move(a); }
+    void handle(forwarded, troupe::promise<std::string> p) {
+        c_.tell(answer_for_me{std::move(p)});
+        result_ = outcome([this] { last_ = a_.ask(ping{}).get(patience()); });
+    }
+    std::string handle(get_notes) { return result_ + " / " + last_; }
+
+private:
+    troupe::ref<answerer> c_;
+    troupe::ref<first_asker> a_;
+    std::string result_;
+    std::string last_;
+};
+std::string first_asker::handle(ask_forwarder m) {
+    return m.b.ask(forwarded{}).get(patience());
+}
+
+TEST(ref, waiting_after_handing_a_promise_on_is_no_deadlock) {
+    troupe::system sys(troupe_test::small_system(3));
+    auto c = sys.spawn<answerer>();
+    auto b = sys.spawn<forwarder>(c);
+    auto a = sys.spawn<first_asker>();
+    b.call(&forwarder::set_a, a).get(patience());
+    EXPECT_EQ(a.ask(ask_forwarder{b}).get(patience()), "answered by C");
+    EXPECT_EQ(b.ask(get_notes{}).get(patience()), "returned / pong from A");
+}
+
 // ---- handles and identity ------------------------------------------------------------------
 
 class base_actor : public troupe::actor {

@@ -90,9 +90,9 @@ private:
 /// end: under reentrancy::none an actor cannot handle its own ask while it waits, nor the ask
 /// of an actor that waits for it. Throws troupe::deadlock.
 void check_await(const cell_base& waiter, const cell_base* producer);
-/// Registers / removes the edge "waiter's coroutine waits for producer" (reentrancy::none).
-void enter_await(const cell_base& waiter, const cell_base* producer);
-void leave_await(const cell_base& waiter) noexcept;
+/// Registers / removes the edge "waiter's coroutine waits for `awaited`" (reentrancy::none).
+void enter_await(const cell_base& waiter, const state_base& awaited);
+void leave_await(const cell_base& waiter, const state_base& awaited) noexcept;
 
 /// What every troupe awaitable keeps while its coroutine is suspended inside an actor: the
 /// resumer, registered with the actor and with the coroutine's cancel scope.
@@ -170,7 +170,7 @@ public:
         const bool tracked = cell->policy() == reentrancy::none;
         if (tracked) {
             check_await(*cell, f_.producer());
-            enter_await(*cell, f_.producer());
+            enter_await(*cell, *f_.state_handle());
         }
         try {
             resumer& r = slot_.arm(h, *cell, scope_of(h));
@@ -182,7 +182,7 @@ public:
             }
         } catch (...) {
             if (tracked) {
-                leave_await(*cell);
+                leave_await(*cell, *f_.state_handle());
             }
             throw;
         }
@@ -192,7 +192,7 @@ public:
     }
     T await_resume() {
         if (waiting_cell_ != nullptr) {
-            leave_await(*waiting_cell_);
+            leave_await(*waiting_cell_, *f_.state_handle());
         }
         slot_.disarm();
         if constexpr (std::is_void_v<T>) {

@@ -101,6 +101,8 @@ public:
 
     /// For the runtime: the actor that will complete this future, if known.
     const detail::cell_base* producer() const noexcept { return s_ ? s_->producer() : nullptr; }
+    /// For the runtime: the shared state (null for an empty future).
+    const detail::state_base* state_handle() const noexcept { return s_.get(); }
 
     /// For the runtime: calls `f(shared state)` once complete (value or error).
     template <class F>
@@ -157,11 +159,14 @@ class promise {
 public:
     /// A promise with a fresh shared state.
     promise() : s_(detail::shared_state<T>::make()) {}
-    promise(promise&& o) noexcept : s_(std::move(o.s_)) {}
+    /// A promise handed on (to another actor, into a member) leaves the deadlock detector's
+    /// sight: waits on its future are never reported as deadlocks.
+    promise(promise&& o) noexcept : s_(std::move(o.s_)) { handed_on(); }
     promise& operator=(promise&& o) noexcept {
         if (this != &o) {
             abandon();
             s_ = std::move(o.s_);
+            handed_on();
         }
         return *this;
     }
@@ -200,6 +205,11 @@ private:
             throw no_state("this promise was moved from");
         }
         return *s_.get();
+    }
+    void handed_on() noexcept {
+        if (s_) {
+            s_->set_producer(nullptr);  // whoever answers now is not known
+        }
     }
     void abandon() noexcept {
         // A promise dropped while its handler unwinds: the runtime gives the asker that
@@ -310,9 +320,11 @@ auto future<T>::then(F f) const {
     using raw = typename detail::then_result<F, T>::type;
     using R = typename detail::flattened<raw>::type;
     promise<R> out;
-    // The result comes when this one does: a wait on it deadlocks exactly when one on this would.
-    out.shared()->set_producer(state().producer());
     auto result = out.get_future();
+    // The result comes when this one does: a wait on it deadlocks exactly when one on this would.
+    // Set after the promise has moved into the continuation (a move makes the producer unknown).
+    detail::state_ptr<detail::shared_state<R>> out_state = out.shared();
+    const detail::cell_base* producer = state().producer();
     then_state([out = std::move(out), f = std::move(f)](detail::shared_state<T>& src) mutable {
         if (src.has_error()) {
             out.set_exception(src.error());
@@ -335,6 +347,9 @@ auto future<T>::then(F f) const {
             detail::fulfil(out, call);
         }
     });
+    if (!out_state->ready()) {
+        out_state->set_producer(producer);
+    }
     return result;
 }
 

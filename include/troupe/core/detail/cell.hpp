@@ -70,10 +70,12 @@ struct cell_extras;
 using notice = std::variant<down, exit_signal, child_stopped>;
 
 /// The wait-for graph of actors: `waiter` waits (blocked, or suspended under
-/// reentrancy::none) for a reply or a stop that `producer` gives. Throws troupe::deadlock, and
-/// adds nothing, if the producer is the waiter or (through other waits) waits for it.
-void add_wait_edge(const cell_base& waiter, const cell_base* producer);
-void remove_wait_edge(const cell_base& waiter) noexcept;
+/// reentrancy::none) for `awaited`, a reply or a stop that the state's producer gives. Throws
+/// troupe::deadlock, and adds nothing, if the producer is the waiter or (through other waits
+/// that have not ended) waits for it. An actor may wait for several states at once (coroutines
+/// of a nursery); each wait is an edge of its own.
+void add_wait_edge(const cell_base& waiter, const state_base& awaited);
+void remove_wait_edge(const cell_base& waiter, const state_base& awaited) noexcept;
 
 /// The cell being constructed on this thread, so that actor's constructor can find it.
 cell_base*& constructing_cell() noexcept;

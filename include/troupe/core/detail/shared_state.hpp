@@ -17,20 +17,22 @@
 namespace troupe::detail {
 
 class cell_base;
+class state_base;
 
-/// Brackets a blocking wait on a result that `producer` (may be null) will give. Before the
-/// wait it throws troupe::deadlock if the waiting thread runs an actor that the producer is,
-/// directly or through a chain of actors blocked on each other, itself waiting for; and it lets
-/// a pool worker hand its pending work to the other workers. Defined with the cells.
+/// Brackets a blocking wait on `awaited`. Before the wait it throws troupe::deadlock if the
+/// waiting thread runs an actor that the state's producer is, directly or through a chain of
+/// actors waiting on each other, itself waiting for; and it lets a pool worker hand its pending
+/// work to the other workers. Defined with the cells.
 class blocking_wait {
 public:
-    explicit blocking_wait(const cell_base* producer);
+    explicit blocking_wait(const state_base& awaited);
     ~blocking_wait();
     blocking_wait(const blocking_wait&) = delete;
     blocking_wait& operator=(const blocking_wait&) = delete;
 
 private:
     const cell_base* waiter_ = nullptr;
+    const state_base* awaited_ = nullptr;
 };
 
 /// A value type for future<void>.
@@ -99,9 +101,13 @@ public:
     /// Runs `c` once the state completes: now, on this thread, if it already has.
     void add_continuation(continuation* c) noexcept;
 
-    /// The actor that will complete this state, if known; used to detect self-deadlock.
-    void set_producer(const cell_base* producer) noexcept { producer_ = producer; }
-    const cell_base* producer() const noexcept { return producer_; }
+    /// The actor that will complete this state, if known; used to detect deadlocks. A promise
+    /// that is handed on (moved) makes it unknown: whoever holds it now is not known.
+    void set_producer(const cell_base* producer) noexcept {
+        // relaxed: read under the wait-for graph's lock, or only compared; it orders nothing.
+        producer_.store(producer, std::memory_order_relaxed);
+    }
+    const cell_base* producer() const noexcept { return producer_.load(std::memory_order_relaxed); }
 
     /// Marks the span in which a handler that took this state's promise runs (see promise).
     void enter_handler() noexcept { status_.fetch_or(handler_bit, std::memory_order_relaxed); }
@@ -141,7 +147,7 @@ private:
     mutable std::atomic<std::uint32_t> status_{0};
     std::atomic<std::uintptr_t> continuations_{0};
     std::exception_ptr error_;
-    const cell_base* producer_ = nullptr;
+    std::atomic<const cell_base*> producer_{nullptr};
 
 protected:
     void mark_value() noexcept { publish(value_bit); }
