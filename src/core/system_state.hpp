@@ -6,6 +6,7 @@
 #include <troupe/core/timers.hpp>
 
 #include "dedicated_thread.hpp"
+#include "service_registry.hpp"
 #include "timer_service.hpp"
 
 #include <atomic>
@@ -41,6 +42,10 @@ public:
 
     /// Counts and logs a message nobody will handle.
     void dead_letter(const std::string& target, const std::type_info& message, const char* why) noexcept;
+
+    /// The services of other layers. After the pool and the timers, so that it is destroyed
+    /// before them: a service may use the timers or the workers until it is gone.
+    service_registry services;
 
 private:
     std::mutex dedicated_mutex_;
