@@ -528,7 +528,7 @@ TEST(input, cancel_ends_the_watch_and_closes_its_duplicate_before_it_returns) {
     watch.cancel();
     EXPECT_FALSE(watch.active());
     pipe.close_read();
-    EXPECT_TRUE(pipe.readers_gone());  // the reactor's duplicate of the read end is closed too
+    EXPECT_TRUE(pipe.readers_gone());  // the watch's duplicate of the read end is closed too
     EXPECT_EQ(in.size(), 0u);          // the write readers_gone() tried was refused: nothing read
 }
 
@@ -548,7 +548,7 @@ TEST(input, the_watch_ends_with_its_actor) {
     }
     EXPECT_FALSE(watch.active());
     pipe.close_read();
-    EXPECT_TRUE(pipe.readers_gone());  // the reactor's duplicate of the read end is closed too
+    EXPECT_TRUE(pipe.readers_gone());  // the watch's duplicate of the read end is closed too
 }
 
 TEST(input, watching_a_descriptor_that_is_not_open_throws) {
