@@ -1,436 +1,360 @@
-// Input tasks: the blocking pool and the readiness reactor, one of each per process.
-//
-// Both are process-wide because a system has no slot for services of other layers (see
-// docs/guide/async.md, "Input tasks"). Each is created on first use and never destroyed, so
-// that an actor ending late (in a static system destroyed after them) still finds them; a
-// static guard constructed with each stops and joins its threads at process exit.
+// Input tasks on the services of their actor's system: blocking calls go to its blocking pool
+// (blocking_pool.cpp); descriptor watches wait on its io_service, kept in a watch_table, a
+// service of its own that ends each actor's watches when the actor ends.
 
 #include <troupe/async/input.hpp>
 
+#include <troupe/async/io_service.hpp>
 #include <troupe/core/errors.hpp>
 #include <troupe/core/log.hpp>
+#include <troupe/core/system.hpp>
+
+#include "blocking_pool.hpp"
+
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
 
 #include <fcntl.h>
-#include <sys/epoll.h>
-#include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <cstring>
-#include <deque>
+#include <exception>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
+#include <system_error>
 #include <unordered_map>
 #include <vector>
 
 namespace troupe::detail {
 
-namespace {
+class watch_table;
 
-std::string errno_text(int e) {
-    return std::strerror(e);
-}
+/// A watch's descriptor on the io_service. asio's I/O objects are not safe for concurrent use:
+/// the lock serializes the actor's thread (re-arming), any thread (cancelling) and the I/O
+/// thread (retrying).
+struct watch_port {
+    explicit watch_port(watch_table& t) noexcept : table(t) {}
 
-/// Threads apart from every system's workers, for functions that block. Elastic: a thread is
-/// started when a job waits and none is idle (up to blocking_pool_threads); a thread idle for
-/// `linger` ends.
-class blocking_pool {
+    watch_table& table;
+    std::mutex mutex;
+    std::optional<asio::posix::stream_descriptor> descriptor;  // open while the watch is listed
+    std::optional<asio::steady_timer> retry;                   // made when a mailbox is first full
+    std::chrono::milliseconds backoff{0};                      // touched on the I/O thread only
+};
+
+/// The watches of one system, by actor. Made after the io_service (it asks for it), so shut
+/// down before it: by then every actor has ended, and this closes whatever is left.
+class watch_table final : public troupe::service {
 public:
-    static blocking_pool& instance() {
-        static auto* pool = new blocking_pool();  // immortal: see the file comment
-        static struct guard {
-            ~guard() { pool->shutdown(); }
-        } at_exit;
-        return *pool;
-    }
+    explicit watch_table(troupe::system& sys) : io_(sys.service<io_service>()), system_name_(sys.name()) {}
 
-    void submit(std::unique_ptr<blocking_job> job) {
-        std::vector<std::thread> finished;
-        {
-            std::lock_guard lock(mutex_);
-            if (stopped_) {
-                throw error("troupe::run_blocking: the blocking pool has shut down (the process is exiting)");
-            }
-            queue_.push_back(std::move(job));
-            if (queue_.size() > idle_ && threads_.size() < blocking_pool_threads) {
-                start_thread();
-            } else {
-                wake_.notify_one();
-            }
-            finished.swap(retired_);
-        }
-        for (auto& t : finished) {
-            t.join();  // it has left its loop: this waits only for it to return
-        }
-    }
+    void add(const std::shared_ptr<watch_state>& w, int fd);
+    /// Ends `w`: its duplicate is closed when this returns.
+    void remove(watch_state& w) noexcept;
+    /// Ends every watch of an actor that has ended.
+    void end_owner(const cell_base* owner) noexcept;
+    /// Waits for readability again.
+    void rearm(watch_state& w) noexcept;
 
-    void shutdown() noexcept {
-        std::deque<std::unique_ptr<blocking_job>> dropped;
-        std::unordered_map<std::thread::id, std::thread> running;
-        std::vector<std::thread> finished;
-        {
-            std::lock_guard lock(mutex_);
-            stopped_ = true;
-            dropped.swap(queue_);
-            running.swap(threads_);
-            finished.swap(retired_);
-            wake_.notify_all();
-        }
-        dropped.clear();  // jobs never run: their results are dropped, their futures broken
-        for (auto& [id, t] : running) {
-            join_unless_self(t);  // a function still running is waited for
-        }
-        for (auto& t : finished) {
-            join_unless_self(t);
-        }
-    }
+protected:
+    void shutdown() override;
 
 private:
-    static constexpr std::chrono::seconds linger{2};
+    static constexpr std::chrono::milliseconds longest_backoff{64};
 
-    static void join_unless_self(std::thread& t) {
-        if (t.get_id() == std::this_thread::get_id()) {
-            t.detach();  // exit() called from a blocking function
-        } else {
-            t.join();
-        }
-    }
+    /// Starts one wait for readability. With the port's lock held.
+    static void wait(const std::shared_ptr<watch_state>& w);
+    /// The wait's completion, on the I/O thread: one notification to the actor.
+    static void ready(const std::shared_ptr<watch_state>& w, const asio::error_code& ec) noexcept;
+    /// The actor's bounded mailbox is full: waits again a little later. On the I/O thread.
+    void retry_later(const std::shared_ptr<watch_state>& w);
+    /// Closes the duplicate and marks the watch ended. Idempotent.
+    static void close(watch_state& w) noexcept;
 
-    /// Called with the lock held.
-    void start_thread() {
-        try {
-            std::thread t([this] { work(); });
-            const auto id = t.get_id();
-            threads_.emplace(id, std::move(t));
-        } catch (...) {
-            if (threads_.empty()) {
-                queue_.pop_back();  // nobody would ever run it
-                throw;
-            }
-            wake_.notify_one();  // the threads already there will get to it
-        }
-    }
-
-    void work() {
-        std::unique_lock lock(mutex_);
-        for (;;) {
-            if (!queue_.empty()) {
-                std::unique_ptr<blocking_job> job = std::move(queue_.front());
-                queue_.pop_front();
-                lock.unlock();
-                job->run();
-                job.reset();  // the job's captures (refs, handlers) die outside the lock
-                lock.lock();
-                continue;
-            }
-            if (stopped_) {
-                return;  // shutdown() joins it
-            }
-            ++idle_;
-            const bool woken = wake_.wait_for(lock, linger, [this] { return !queue_.empty() || stopped_; });
-            --idle_;
-            if (!woken) {
-                // Idle for too long: leave. The next submit (or shutdown) joins this thread.
-                auto self = threads_.find(std::this_thread::get_id());
-                if (self != threads_.end()) {
-                    retired_.push_back(std::move(self->second));
-                    threads_.erase(self);
-                }
-                return;
-            }
-        }
-    }
-
+    io_service& io_;
+    std::string system_name_;
     std::mutex mutex_;
-    std::condition_variable wake_;
-    std::deque<std::unique_ptr<blocking_job>> queue_;
-    std::unordered_map<std::thread::id, std::thread> threads_;  // running their loop
-    std::vector<std::thread> retired_;                          // left their loop, not joined yet
-    std::size_t idle_ = 0;                                      // threads waiting for a job
     bool stopped_ = false;
+    std::unordered_map<const cell_base*, std::vector<std::shared_ptr<watch_state>>> owners_;
 };
+
+namespace {
+
+std::string cannot_watch(int fd, const std::string& why) {
+    return "troupe::watch_readable: file descriptor " + std::to_string(fd) + " cannot be watched: " + why;
+}
+
+void log_watch_error(const cell_base& owner, const std::string& why) noexcept {
+    try {
+        troupe::logger()->error("{}: a watch on a file descriptor ended: {}", owner.name(), why);
+    } catch (...) {}
+}
 
 }  // namespace
 
-/// One thread that waits (epoll) for watched descriptors to become readable and sends each
-/// notification to the watch's actor. Watches are keyed by an id that is never reused, so a
-/// late event of an ended watch finds nothing.
-class reactor {
-public:
-    static reactor& instance() {
-        static auto* r = new reactor();  // immortal: see the file comment
-        static struct guard {
-            ~guard() { r->shutdown(); }
-        } at_exit;
-        return *r;
+void watch_table::add(const std::shared_ptr<watch_state>& w, int fd) {
+    const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) {
+        const int e = errno;
+        throw error(cannot_watch(fd, std::strerror(e)));
     }
-
-    void add(const std::shared_ptr<watch_state>& w, int fd) {
-        const int copy = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-        if (copy < 0) {
-            const int e = errno;
-            throw error("troupe::watch_readable: file descriptor " + std::to_string(fd) +
-                        " cannot be watched: " + errno_text(e));
-        }
-        bool first_of_owner = false;
-        {
-            std::lock_guard lock(mutex_);
-            try {
-                if (stopped_) {
-                    throw error("troupe::watch_readable: the reactor has shut down (the process is exiting)");
-                }
-                start_thread();
-                const std::uint64_t id = next_id_++;
-                epoll_event ev{};
-                ev.events = EPOLLIN | EPOLLONESHOT;
-                ev.data.u64 = id;
-                if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, copy, &ev) < 0) {
-                    const int e = errno;
-                    throw error("troupe::watch_readable: file descriptor " + std::to_string(fd) +
-                                " cannot be watched: " + errno_text(e) +
-                                (e == EPERM ? " (a regular file is always readable: read it directly)" : ""));
-                }
-                w->id_ = id;
-                w->fd_ = copy;
-                watches_.emplace(id, w);
-                auto [owner, inserted] = owners_.try_emplace(&w->owner());
-                owner->second.push_back(id);
-                first_of_owner = inserted;
-            } catch (...) {
-                if (w->fd_ < 0) {
-                    ::close(copy);
-                }
-                throw;
-            }
-        }
-        if (first_of_owner) {
-            // One continuation per actor (not per watch) ends all its watches when it ends: at
-            // once if it already has. It runs as the actor's termination completes, so a thread
-            // waiting for that termination may go on a moment before it has run (no core hook
-            // runs earlier); the system's shutdown joins the thread that runs it.
-            try {
-                w->owner().termination().then_state(
-                    [owner = counted_ptr<cell_base>(&w->owner())](auto&) { instance().end_owner(owner.get()); });
-            } catch (...) {
-                end_owner(&w->owner());
-                throw;
-            }
-        }
+    struct ::stat st {};
+    if (::fstat(copy, &st) == 0 && S_ISREG(st.st_mode)) {
+        ::close(copy);
+        throw error(cannot_watch(fd, "it is a regular file, which is always readable: read it directly"));
     }
-
-    void cancel(watch_state& w) noexcept {
-        std::shared_ptr<watch_state> gone;
-        {
-            std::lock_guard lock(mutex_);
-            if (w.fd_ < 0) {
-                return;
-            }
-            auto owner = owners_.find(&w.owner());
-            if (owner != owners_.end()) {
-                std::erase(owner->second, w.id_);
-            }
-            gone = remove_locked(w);
-        }
+    auto port = std::unique_ptr<watch_port>();
+    try {
+        port = std::make_unique<watch_port>(*this);
+        port->descriptor.emplace(io_.context(), copy);  // takes the duplicate if it succeeds
+    } catch (const std::system_error& x) {
+        ::close(copy);
+        throw error(cannot_watch(fd, x.code().message()));
+    } catch (...) {
+        ::close(copy);
+        throw;
     }
-
-    void rearm(watch_state& w) noexcept {
-        std::shared_ptr<watch_state> gone;
+    w->port_ = std::move(port);
+    bool first_of_owner = false;
+    try {
         std::lock_guard lock(mutex_);
-        if (w.fd_ < 0) {
-            return;
+        if (stopped_) {
+            throw error("troupe::watch_readable: system '" + system_name_ + "' is shut down");
         }
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLONESHOT;
-        ev.data.u64 = w.id_;
-        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, w.fd_, &ev) < 0) {
-            const int e = errno;
-            try {
-                troupe::logger()->error("{}: a watch on a file descriptor ended: it could not be re-armed: {}",
-                                        w.owner().name(), errno_text(e));
-            } catch (...) {}
-            auto owner = owners_.find(&w.owner());
-            if (owner != owners_.end()) {
-                std::erase(owner->second, w.id_);
-            }
-            gone = remove_locked(w);
+        auto [entry, inserted] = owners_.try_emplace(&w->owner());
+        entry->second.push_back(w);
+        first_of_owner = inserted;
+    } catch (...) {
+        close(*w);
+        throw;
+    }
+    std::exception_ptr failed;
+    {
+        std::lock_guard lock(w->port_->mutex);
+        try {
+            wait(w);
+        } catch (...) {  // out of memory: no wait, no watch
+            failed = std::current_exception();
         }
     }
+    if (failed) {
+        remove(*w);
+        std::rethrow_exception(failed);
+    }
+    if (first_of_owner) {
+        // One continuation per actor (not per watch) ends all its watches when it ends: at once
+        // if it already has. It runs as the actor's termination completes, so a thread waiting
+        // for that termination may go on a moment before it has run; system::shutdown() waits
+        // for it (the stop futures it waits on complete after it), so it never outlives this.
+        try {
+            w->owner().termination().then_state(
+                [this, owner = counted_ptr<cell_base>(&w->owner())](auto&) { end_owner(owner.get()); });
+        } catch (...) {
+            end_owner(&w->owner());
+            throw;
+        }
+    }
+}
 
-    /// Ends every watch of an actor that has ended.
-    void end_owner(const cell_base* owner) noexcept {
-        std::vector<std::shared_ptr<watch_state>> gone;
+void watch_table::remove(watch_state& w) noexcept {
+    std::shared_ptr<watch_state> listed;  // dropped after the lock
+    {
+        std::lock_guard lock(mutex_);
+        auto entry = owners_.find(&w.owner());
+        if (entry != owners_.end()) {
+            auto& list = entry->second;
+            auto it = std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.get() == &w; });
+            if (it != list.end()) {
+                listed = std::move(*it);
+                list.erase(it);
+            }
+            // The entry stays, empty: the actor's continuation is registered already.
+        }
+    }
+    close(w);
+}
+
+void watch_table::end_owner(const cell_base* owner) noexcept {
+    std::vector<std::shared_ptr<watch_state>> gone;
+    {
         std::lock_guard lock(mutex_);
         auto entry = owners_.find(owner);
         if (entry == owners_.end()) {
             return;
         }
-        for (std::uint64_t id : entry->second) {
-            auto w = watches_.find(id);
-            if (w != watches_.end()) {
-                try {
-                    gone.push_back(remove_locked(*w->second));
-                } catch (...) {}  // out of memory: the state dies here, under the lock; harmless
-            }
-        }
+        gone.swap(entry->second);
         owners_.erase(entry);
     }
+    for (auto& w : gone) {
+        close(*w);
+    }
+}
 
-    void shutdown() noexcept {
-        {
-            std::lock_guard lock(mutex_);
-            if (stopped_) {
-                return;
-            }
-            stopped_ = true;
+void watch_table::rearm(watch_state& w) noexcept {
+    bool armed = true;
+    {
+        std::lock_guard lock(w.port_->mutex);
+        try {
+            wait(w.shared_from_this());
+        } catch (...) {
+            armed = false;  // out of memory
         }
-        const std::uint64_t one = 1;
-        [[maybe_unused]] auto n = ::write(wake_fd_, &one, sizeof one);
-        if (thread_.joinable()) {
-            if (thread_.get_id() == std::this_thread::get_id()) {
-                thread_.detach();
-            } else {
-                thread_.join();
-            }
-        }
-        // Close what is still watched (actors of systems that outlive main, say).
-        std::unordered_map<std::uint64_t, std::shared_ptr<watch_state>> gone;
+    }
+    if (!armed) {
+        log_watch_error(w.owner(), "it could not wait again (out of memory)");
+        remove(w);
+    }
+}
+
+void watch_table::shutdown() {
+    std::unordered_map<const cell_base*, std::vector<std::shared_ptr<watch_state>>> left;
+    {
         std::lock_guard lock(mutex_);
-        for (auto& [id, w] : watches_) {
-            close_locked(*w);
-        }
-        gone.swap(watches_);
-        owners_.clear();
+        stopped_ = true;
+        left.swap(owners_);
     }
-
-private:
-    reactor() {
-        epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
-        wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-        if (epoll_fd_ < 0 || wake_fd_ < 0) {
-            throw error("troupe: the input reactor could not start: " + errno_text(errno));
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN;
-        ev.data.u64 = 0;  // watch ids start at 1
-        if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
-            throw error("troupe: the input reactor could not start: " + errno_text(errno));
+    for (auto& [owner, watches] : left) {
+        for (auto& w : watches) {
+            close(*w);
         }
     }
+}
 
-    /// Called with the lock held.
-    void start_thread() {
-        if (!thread_.joinable()) {
-            thread_ = std::thread([this] { loop(); });
-        }
+void watch_table::wait(const std::shared_ptr<watch_state>& w) {
+    watch_port& port = *w->port_;
+    if (!port.descriptor) {
+        return;  // ended meanwhile
     }
+    // asio re-arms the descriptor in its epoll set for each wait, so a descriptor already
+    // readable completes the wait at once: the watch is level-triggered.
+    port.descriptor->async_wait(asio::posix::descriptor_base::wait_read,
+                                [w](const asio::error_code& ec) { ready(w, ec); });
+}
 
-    /// Closes the duplicate; its epoll registration goes with it (no other copy exists).
-    void close_locked(watch_state& w) noexcept {
-        ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, w.fd_, nullptr);
-        ::close(w.fd_);
-        w.fd_ = -1;
-        w.ended_.store(true, std::memory_order_release);
+void watch_table::ready(const std::shared_ptr<watch_state>& w, const asio::error_code& ec) noexcept {
+    if (ec == asio::error::operation_aborted || !w->active()) {
+        return;  // ended
     }
-
-    /// Ends `w` and returns the reactor's reference to it, to be dropped after the lock.
-    std::shared_ptr<watch_state> remove_locked(watch_state& w) noexcept {
-        close_locked(w);
-        std::shared_ptr<watch_state> out;
-        auto it = watches_.find(w.id_);
-        if (it != watches_.end()) {
-            out = std::move(it->second);
-            watches_.erase(it);
-        }
-        return out;
+    watch_table& table = w->port_->table;
+    if (ec) {
+        log_watch_error(w->owner(), ec.message());
+        table.remove(*w);
+        return;
     }
-
-    void loop() noexcept {
-        constexpr int batch = 64;
-        epoll_event events[batch];
-        for (;;) {
-            const int n = ::epoll_wait(epoll_fd_, events, batch, -1);
-            if (n < 0) {
-                if (errno == EINTR) {
-                    continue;
-                }
-                try {
-                    troupe::logger()->error("troupe: the input reactor stopped: epoll_wait: {}", errno_text(errno));
-                } catch (...) {}
-                return;
+    switch (w->notify()) {
+        case send_status::accepted:
+            w->port_->backoff = std::chrono::milliseconds(0);
+            return;  // the handler re-arms the watch once it has run
+        case send_status::dead:
+            table.remove(*w);  // the actor is stopping: dropped quietly
+            return;
+        case send_status::full:
+            try {
+                table.retry_later(w);
+            } catch (...) {
+                log_watch_error(w->owner(), "it could not wait for room in the mailbox (out of memory)");
+                table.remove(*w);
             }
-            for (int i = 0; i < n; ++i) {
-                const std::uint64_t id = events[i].data.u64;
-                if (id == 0) {
-                    std::uint64_t count = 0;
-                    [[maybe_unused]] auto r = ::read(wake_fd_, &count, sizeof count);
-                    std::lock_guard lock(mutex_);
-                    if (stopped_) {
-                        return;
-                    }
-                    continue;
-                }
-                notify(id);
-            }
-        }
+            return;
     }
+}
 
-    void notify(std::uint64_t id) noexcept {
-        std::shared_ptr<watch_state> w;
+void watch_table::retry_later(const std::shared_ptr<watch_state>& w) {
+    watch_port& port = *w->port_;
+    if (port.backoff.count() == 0) {
+        log_refused_input(w->owner(), "a readiness notification waits for room (tried again every few ms)");
+    }
+    // Never a wait on the I/O thread: a timer, doubling up to longest_backoff while it stays full.
+    port.backoff = std::clamp(port.backoff * 2, std::chrono::milliseconds(1), longest_backoff);
+    std::lock_guard lock(port.mutex);
+    if (!port.descriptor) {
+        return;
+    }
+    if (!port.retry) {
+        port.retry.emplace(io_.context());
+    }
+    port.retry->expires_after(port.backoff);
+    port.retry->async_wait([w](const asio::error_code& ec) {
+        if (ec || !w->active()) {
+            return;
+        }
+        bool waiting = true;
         {
-            std::lock_guard lock(mutex_);
-            auto it = watches_.find(id);
-            if (it == watches_.end()) {
-                return;  // ended after epoll reported it
+            std::lock_guard again(w->port_->mutex);
+            try {
+                wait(w);  // readable still? then the notification is tried again at once
+            } catch (...) {
+                waiting = false;  // out of memory
             }
-            w = it->second;
         }
-        // Outside the lock: the send may schedule the actor, whose handler re-arms.
-        const send_status s = w->notify();
-        if (s == send_status::full) {
-            log_refused_input(w->owner(), "a readiness notification (the watch ends)");
+        if (!waiting) {
+            log_watch_error(w->owner(), "it could not wait again (out of memory)");
+            w->port_->table.remove(*w);
         }
-        if (s != send_status::accepted) {
-            cancel(*w);
-        }
+    });
+}
+
+void watch_table::close(watch_state& w) noexcept {
+    watch_port& port = *w.port_;
+    std::lock_guard lock(port.mutex);
+    if (port.descriptor) {
+        asio::error_code ignored;
+        port.retry.reset();  // its pending wait ends with operation_aborted
+        // Deregisters the duplicate from the epoll set and closes it; the pending wait ends
+        // with operation_aborted. The user's descriptor is not touched.
+        port.descriptor->close(ignored);
+        port.descriptor.reset();
     }
-
-    std::mutex mutex_;
-    int epoll_fd_ = -1;
-    int wake_fd_ = -1;  // an eventfd that wakes the thread to stop
-    std::thread thread_;
-    bool stopped_ = false;
-    std::uint64_t next_id_ = 1;
-    std::unordered_map<std::uint64_t, std::shared_ptr<watch_state>> watches_;
-    std::unordered_map<const cell_base*, std::vector<std::uint64_t>> owners_;  // each actor's watch ids
-};
-
-void submit_blocking(std::unique_ptr<blocking_job> job) {
-    blocking_pool::instance().submit(std::move(job));
+    w.ended_.store(true, std::memory_order_release);
 }
 
-void log_refused_input(const cell_base& target, const char* what) noexcept {
-    try {
-        troupe::logger()->warn("{}: its bounded mailbox is full: {} was dropped", target.name(), what);
-    } catch (...) {}
-}
+// ---- entry points ----------------------------------------------------------------------------
+
+watch_state::watch_state(counted_ptr<cell_base> owner) noexcept : owner_(std::move(owner)) {}
+
+watch_state::~watch_state() = default;
 
 void watch_state::cancel() noexcept {
-    if (active()) {
-        reactor::instance().cancel(*this);
+    if (active() && port_) {
+        port_->table.remove(*this);
     }
 }
 
 void watch_state::rearm() noexcept {
-    if (active()) {
-        reactor::instance().rearm(*this);
+    if (active() && port_) {
+        port_->table.rearm(*this);
     }
 }
 
 void start_watch(const std::shared_ptr<watch_state>& w, int fd) {
-    reactor::instance().add(w, fd);
+    w->owner().system().service<watch_table>().add(w, fd);
+}
+
+void submit_blocking(troupe::system& sys, std::unique_ptr<blocking_job> job) {
+    sys.service<blocking_pool>().submit(std::move(job));
+}
+
+troupe::system& blocking_system() {
+    if (cell_base* c = running_cell()) {
+        return c->system();
+    }
+    if (troupe::system* s = blocking_pool::current()) {
+        return *s;
+    }
+    throw error(
+        "troupe::run_blocking(fn) was called outside an actor, where there is no system to run it: "
+        "call troupe::run_blocking(sys, fn)");
+}
+
+void log_refused_input(const cell_base& target, const char* what) noexcept {
+    try {
+        troupe::logger()->warn("{}: its bounded mailbox is full: {}", target.name(), what);
+    } catch (...) {}
 }
 
 }  // namespace troupe::detail

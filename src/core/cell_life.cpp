@@ -17,13 +17,21 @@
 namespace troupe::detail {
 
 void cell_base::start() {
-    if (dedicated_) {
-        executor_ = &system_->new_dedicated_thread();
-    }
     // The mailbox was made "scheduled", so whatever is sent from now on (through the registry,
     // say) only queues; the first turn runs on_start before any of it. Registered first, so
-    // that on_start finds the actor in the registry.
+    // that on_start finds the actor in the registry, and so that a spawn that lost the race
+    // with system::shutdown() fails here, before anything runs.
     system_->actors.add(*this);  // the registry's reference keeps the cell alive while it runs
+    if (dedicated_) {
+        try {
+            executor_ = &system_->new_dedicated_thread();
+        } catch (...) {
+            system_->actors.remove(*this);
+            system_->actors.ended();
+            release();  // the registry's reference; the spawner still holds one
+            throw;
+        }
+    }
     executor_->schedule(this);
 }
 

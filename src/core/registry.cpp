@@ -1,5 +1,7 @@
 #include <troupe/core/registry.hpp>
 
+#include <troupe/core/errors.hpp>
+
 #include <algorithm>
 
 namespace troupe {
@@ -14,8 +16,11 @@ registry::~registry() {
 }
 
 void registry::add(detail::cell_base& c) {
-    c.add_ref();
     std::lock_guard lock(mutex_);
+    if (closed_) {
+        throw error("the system is shut down: it starts no more actors");
+    }
+    c.add_ref();
     c.registry_hook_.older = newest_;
     c.registry_hook_.newer = nullptr;
     if (newest_ != nullptr) {
@@ -36,6 +41,11 @@ void registry::remove(detail::cell_base& c) noexcept {
     hook = {};
     --size_;
     ++ending_;
+}
+
+void registry::close() noexcept {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
 }
 
 void registry::ended() noexcept {

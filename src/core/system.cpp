@@ -125,6 +125,22 @@ void system::check_running() const {
     }
 }
 
+troupe::service& system::find_or_make_service(const std::type_info& type, detail::service_factory make) {
+    return state_->services.find_or_make(*this, type, make);
+}
+
+// The order, and why:
+// 1. Actors. The registry is closed (a spawn that raced with this fails instead of starting an
+//    actor nobody stops), every stop is requested (newest first), and the registry is awaited
+//    until each actor has ended for good: on_stop, its destructor and its termination's
+//    continuations (an input task's clean-up) have run. The registry counts an actor until
+//    then, though lookups stop finding it before its on_stop, which may still use a service.
+// 2. Services, newest first. Nothing of an actor uses them any more; a service made later may
+//    use one made earlier (it asked for it in its constructor), so it goes first. They may
+//    still use the timers (a deadline on a flush) and the workers while shutting down.
+// 3. The timers: pending ones are dropped; no actor is left to receive them.
+// 4. The workers, then the dedicated threads: nothing is left to run on them. They go last
+//    because the last turns of the actors (and whatever continuations those ran) were theirs.
 void system::shutdown() {
     if (detail::running_cell() != nullptr) {
         throw error(
@@ -132,11 +148,12 @@ void system::shutdown() {
             "call it from outside the system");
     }
     if (state_->running.exchange(false, std::memory_order_acq_rel)) {
-        // Stop requests newest first, then wait for the last actor to leave the registry.
         auto& actors = state_->actors;
+        actors.close();  // a spawn already past check_running() fails to register
         actors.request_stop_all();
         actors.wait_until_empty();
     }
+    state_->services.shutdown();
     state_->report_dead_letters();
     state_->timer_src->shutdown();
     if (state_->pool) {

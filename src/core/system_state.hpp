@@ -7,6 +7,7 @@
 #include <troupe/core/timers.hpp>
 
 #include "dedicated_thread.hpp"
+#include "service_registry.hpp"
 #include "timer_service.hpp"
 
 #include <atomic>
@@ -51,6 +52,10 @@ public:
     /// Logs the dead letters that no line has reported yet (at shutdown).
     void report_dead_letters() noexcept;
     static constexpr std::chrono::seconds dead_letter_interval{1};
+
+    /// The services of other layers. After the pool and the timers, so that it is destroyed
+    /// before them: a service may use the timers or the workers until it is gone.
+    service_registry services;
 
 private:
     std::mutex dedicated_mutex_;

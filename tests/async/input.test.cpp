@@ -4,6 +4,8 @@
 #include <troupe/core/inbox.hpp>
 #include <troupe/core/system.hpp>
 
+#include <spdlog/sinks/base_sink.h>
+
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
@@ -13,8 +15,10 @@
 #include <cerrno>
 #include <csignal>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -25,6 +29,38 @@ namespace {
 using troupe_test::gate;
 using troupe_test::patience;
 using troupe_test::small_system;
+
+/// Opens a gate when troupe logs a line containing `text` (from whatever thread logs it).
+class log_gate : public spdlog::sinks::base_sink<std::mutex> {
+public:
+    log_gate(std::string text, gate& g) : text_(std::move(text)), gate_(g) {}
+
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        if (std::string_view(msg.payload.data(), msg.payload.size()).find(text_) != std::string_view::npos) {
+            gate_.open();
+        }
+    }
+    void flush_() override {}
+
+private:
+    std::string text_;
+    gate& gate_;
+};
+
+/// Installs a log_gate as troupe's logger for its lifetime.
+class logged_line {
+public:
+    logged_line(std::string text, gate& g) : previous_(troupe::logger()) {
+        troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<log_gate>(std::move(text), g)));
+    }
+    ~logged_line() { troupe::set_logger(previous_); }
+    logged_line(const logged_line&) = delete;
+    logged_line& operator=(const logged_line&) = delete;
+
+private:
+    std::shared_ptr<spdlog::logger> previous_;
+};
 
 /// A pipe whose ends close with it; the read end does not block.
 class pipe_pair {
@@ -159,7 +195,7 @@ TEST(input, a_blocking_call_runs_on_a_thread_of_its_own_pool) {
     troupe::system sys(small_system(1));  // one worker: it is the actor's thread before the await
     auto p = sys.spawn<placed>();
     EXPECT_TRUE(p.ask(where{}).get(patience()));
-    EXPECT_NE(troupe::run_blocking([] { return std::this_thread::get_id(); }).get(patience()),
+    EXPECT_NE(troupe::run_blocking(sys, [] { return std::this_thread::get_id(); }).get(patience()),
               std::this_thread::get_id());
 }
 
@@ -192,8 +228,47 @@ TEST(input, run_blocking_without_an_actor_gives_a_future_a_coroutine_can_await) 
     troupe::system sys(small_system());
     auto u = sys.spawn<coroutine_user>();
     EXPECT_EQ(u.ask(add_up{2, 3}).get(patience()), 5);
-    EXPECT_EQ(troupe::run_blocking([] { return std::string("direct"); }).get(patience()), "direct");
-    EXPECT_THROW(troupe::run_blocking([]() -> int { throw std::logic_error("no"); }).get(patience()), std::logic_error);
+    EXPECT_EQ(troupe::run_blocking(sys, [] { return std::string("direct"); }).get(patience()), "direct");
+    EXPECT_THROW(troupe::run_blocking(sys, []() -> int { throw std::logic_error("no"); }).get(patience()),
+                 std::logic_error);
+}
+
+TEST(input, run_blocking_without_a_system_outside_an_actor_is_refused) {
+    EXPECT_THROW(troupe::run_blocking([] { return 1; }), troupe::error);
+}
+
+TEST(input, a_blocking_function_may_start_another_on_its_own_pool) {
+    troupe::system sys(small_system());
+    auto outer = troupe::run_blocking(sys, [] {
+        troupe::future<int> inner = troupe::run_blocking([] { return 20; });  // no system named
+        return inner.get(patience()) + 1;
+    });
+    EXPECT_EQ(outer.get(patience()), 21);
+}
+
+/// Opens a gate when the services shut down: made after the blocking pool, it goes first.
+struct releaser final : troupe::service {
+    gate* release = nullptr;
+    void shutdown() override { release->open(); }
+};
+
+TEST(input, the_blocking_pool_is_the_systems_it_waits_for_running_calls_then_refuses_new_ones) {
+    gate started;
+    gate release;
+    std::atomic<bool> finished{false};
+    troupe::system sys(small_system());
+    auto f = troupe::run_blocking(sys, [&] {
+        started.open();
+        release.wait();
+        finished = true;
+        return 5;
+    });
+    ASSERT_TRUE(started.wait());
+    sys.service<releaser>().release = &release;
+    sys.shutdown();  // opens `release`, then shuts the pool down: that waits for the call
+    EXPECT_TRUE(finished);
+    EXPECT_EQ(f.get(patience()), 5);
+    EXPECT_THROW(troupe::run_blocking(sys, [] { return 1; }), troupe::error);
 }
 
 /// Signals a gate when destroyed: shows when a dropped result is gone.
@@ -453,7 +528,7 @@ TEST(input, cancel_ends_the_watch_and_closes_its_duplicate_before_it_returns) {
     watch.cancel();
     EXPECT_FALSE(watch.active());
     pipe.close_read();
-    EXPECT_TRUE(pipe.readers_gone());  // the reactor's duplicate of the read end is closed too
+    EXPECT_TRUE(pipe.readers_gone());  // the watch's duplicate of the read end is closed too
     EXPECT_EQ(in.size(), 0u);          // the write readers_gone() tried was refused: nothing read
 }
 
@@ -473,7 +548,7 @@ TEST(input, the_watch_ends_with_its_actor) {
     }
     EXPECT_FALSE(watch.active());
     pipe.close_read();
-    EXPECT_TRUE(pipe.readers_gone());  // the reactor's duplicate of the read end is closed too
+    EXPECT_TRUE(pipe.readers_gone());  // the watch's duplicate of the read end is closed too
 }
 
 TEST(input, watching_a_descriptor_that_is_not_open_throws) {
@@ -519,6 +594,60 @@ TEST(input, a_coroutine_handler_is_called_again_only_after_it_completed) {
     for (const char* expected : {"A", "B", "C"}) {
         EXPECT_EQ(in.receive<chunk>(patience()).bytes, expected);
     }
+}
+
+// ---- runtime threads ----------------------------------------------------------------------------
+
+struct hold_until {
+    gate* entered;
+    gate* release;
+};
+struct filler {};
+
+/// Watches a pipe and reports what it reads, tagged with its name; can be held in a handler.
+class tagged_reader : public troupe::actor {
+public:
+    tagged_reader(std::string tag, troupe::address out, int fd) : tag_(std::move(tag)), out_(std::move(out)), fd_(fd) {}
+
+    void handle(hold_until h) {
+        h.entered->open();
+        h.release->wait();
+    }
+    void handle(filler) {}
+    void on_readable() { out_.tell(chunk{tag_ + ":" + read_some(fd_)}); }
+
+protected:
+    void on_start() override { troupe::watch_readable(troupe::ref{this}, fd_, &tagged_reader::on_readable); }
+
+private:
+    std::string tag_;
+    troupe::address out_;
+    int fd_;
+};
+
+// Defect 13: a notification into a full `block` mailbox made the I/O thread wait for room, and
+// every other watch of the system with it. Now it waits on a timer instead, and is not lost.
+TEST(input, a_watch_into_a_full_block_mailbox_does_not_hold_up_the_other_watches) {
+    pipe_pair stuck_pipe;  // the pipes and gates outlive the system, and so the actors
+    pipe_pair free_pipe;
+    gate entered;
+    gate release;
+    gate refused;
+    logged_line refusal("a readiness notification waits for room", refused);
+    troupe::system sys(small_system());
+    troupe::inbox in(sys);
+    auto stuck = sys.spawn<tagged_reader>(troupe_test::bounded(1, troupe::overflow::block), "stuck", in.address(),
+                                          stuck_pipe.read_end);
+    sys.spawn<tagged_reader>("free", in.address(), free_pipe.read_end);
+    stuck.tell(hold_until{&entered, &release});
+    ASSERT_TRUE(entered.wait());
+    stuck.tell(filler{});  // the mailbox is full now
+    stuck_pipe.write("a");
+    ASSERT_TRUE(refused.wait());  // the I/O thread found no room, and went on
+    free_pipe.write("b");
+    EXPECT_EQ(in.receive<chunk>(patience()).bytes, "free:b");
+    release.open();
+    EXPECT_EQ(in.receive<chunk>(patience()).bytes, "stuck:a");  // tried again once there was room
 }
 
 }  // namespace

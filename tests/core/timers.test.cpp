@@ -2,6 +2,7 @@
 
 #include "test_support.hpp"
 
+#include <troupe/core/detail/runtime_thread.hpp>
 #include <troupe/core/handles.hpp>
 #include <troupe/core/inbox.hpp>
 #include <troupe/core/system.hpp>
@@ -11,8 +12,10 @@
 #include <atomic>
 #include <chrono>
 #include <future>
+#include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 // timers: send_after, send_every, after, every, cancel (Pykka has none: issue #53). No test
 // sleeps: each waits on an inbox with a deadline, and ordering rests on the timer thread firing
@@ -21,6 +24,7 @@
 namespace timers_tests {
 
 using namespace std::chrono_literals;
+using troupe_test::gate;
 using troupe_test::patience;
 using troupe_test::small_system;
 
@@ -213,6 +217,93 @@ TEST(timers, a_shut_down_system_sets_no_timers) {
     } catch (const troupe::error& e) {
         EXPECT_STREQ(e.what(), "the system is shut down: no more timers");
     }
+}
+
+// Defect 12: a cancelled timer kept its function (and the refs it captured) until its deadline.
+TEST(timers, cancel_destroys_the_function_and_what_it_captured_at_once) {
+    troupe::system sys(small_system());
+    troupe::inbox box(sys);
+    auto captured = std::make_shared<int>(1);
+    auto once = sys.timers().after(1h, [captured] {});
+    auto often = sys.timers().every(1h, [captured] {});
+    auto message = sys.timers().send_after(box.address(), 1h, captured);
+    EXPECT_EQ(captured.use_count(), 4);
+    once.cancel();
+    EXPECT_EQ(captured.use_count(), 3);
+    often.cancel();
+    message.cancel();
+    EXPECT_EQ(captured.use_count(), 1);
+    EXPECT_EQ(sys.timers().pending(), 0u);
+}
+
+TEST(timers, cancelled_timers_leave_the_heap_at_once) {
+    troupe::system sys(small_system());
+    troupe::inbox box(sys);
+    // A deadline per request, cancelled when the reply comes (fail_after's pattern).
+    for (int i = 0; i < 10000; ++i) {
+        sys.timers().send_after(box.address(), 1h, tick{i}).cancel();
+    }
+    EXPECT_EQ(sys.timers().pending(), 0u);
+    std::vector<troupe::timer> kept;
+    for (int i = 0; i < 1000; ++i) {
+        kept.push_back(sys.timers().send_after(box.address(), 1h + std::chrono::seconds(i % 17), tick{i}));
+    }
+    EXPECT_EQ(sys.timers().pending(), 1000u);
+    for (std::size_t i = 0; i < kept.size(); i += 2) {
+        kept[i].cancel();  // out of the middle of the heap
+    }
+    EXPECT_EQ(sys.timers().pending(), 500u);
+    // The heap is still in order: a new earliest timer fires.
+    (void)sys.timers().send_after(box.address(), 1ms, marker{});
+    (void)box.receive<marker>(patience());
+    EXPECT_EQ(sys.timers().pending(), 500u);
+}
+
+TEST(timers, the_timer_thread_is_a_runtime_thread) {
+    troupe::system sys(small_system());
+    std::promise<bool> runtime;
+    (void)sys.timers().after(1ms, [&] { runtime.set_value(troupe::detail::on_runtime_thread()); });
+    auto f = runtime.get_future();
+    ASSERT_EQ(f.wait_for(patience()), std::future_status::ready);
+    EXPECT_TRUE(f.get());
+}
+
+struct hold {
+    gate* entered;
+    gate* release;
+};
+struct ticks_seen {};
+/// Blocks in a handler until released; counts ticks.
+class holder : public troupe::actor {
+public:
+    void handle(hold h) {
+        h.entered->open();
+        h.release->wait();
+    }
+    void handle(tick) { ++ticks_; }
+    int handle(ticks_seen) const { return ticks_; }
+
+private:
+    int ticks_ = 0;
+};
+
+// Defect 13: a timer into a full `block` mailbox made the timer thread wait for room, and every
+// other timer of the system with it.
+TEST(timers, a_timer_into_a_full_block_mailbox_does_not_hold_up_the_other_timers) {
+    gate entered;  // the gates outlive the system, and so the actor
+    gate release;
+    troupe::system sys(small_system());
+    troupe::inbox box(sys);
+    auto busy = sys.spawn<holder>(troupe_test::bounded(1, troupe::overflow::block));
+    busy.tell(hold{&entered, &release});
+    ASSERT_TRUE(entered.wait());
+    busy.tell(tick{0});  // the mailbox is full now
+    (void)sys.timers().send_after(busy, 1ms, tick{1});
+    (void)sys.timers().send_after(box.address(), 2ms, marker{});  // fires after the first
+    (void)box.receive<marker>(patience());
+    EXPECT_EQ(sys.dead_letters(), 1u);  // the tick that found no room, counted
+    release.open();
+    EXPECT_EQ(busy.ask(ticks_seen{}).get(patience()), 1);
 }
 
 }  // namespace timers_tests

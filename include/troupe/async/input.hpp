@@ -4,7 +4,8 @@
 /// a message (a blocking call run on a separate pool, a file descriptor becoming readable) and
 /// a handler. The outcome reaches the handler as one of the actor's own messages: in turn with
 /// the others, never while another of its handlers runs. Every input task of an actor ends
-/// when the actor does. (Timers need nothing new: sys.timers().send_after(troupe::ref{this},
+/// when the actor does. Both kinds run on services of the actor's system (its blocking pool,
+/// its io_service), shut down with it. (Timers need nothing new: sys.timers().send_after(troupe::ref{this},
 /// delay, tick{}) is already an input task.)
 
 #include <troupe/async/await.hpp>
@@ -98,8 +99,8 @@ private:
     std::shared_ptr<detail::input_state> state_;
 };
 
-/// The most threads the blocking pool runs at once; more calls wait in its queue. Threads are
-/// started when calls wait and no thread is idle, and end after two idle seconds.
+/// The most threads the blocking pool of a system runs at once; more calls wait in its queue.
+/// Threads are started when calls wait and no thread is idle, and end after two idle seconds.
 inline constexpr std::size_t blocking_pool_threads = 64;
 
 namespace detail {
@@ -124,8 +125,8 @@ result<blocking_value_t<F>> capture(F& fn) noexcept {
 }
 }  // namespace detail
 
-/// Runs `fn()` on the blocking pool (threads apart from every system's workers), then calls
-/// `handler(actor, troupe::result<R>)` as one of `target`'s messages, R being what `fn`
+/// Runs `fn()` on the blocking pool of `target`'s system (threads apart from its workers), then
+/// calls `handler(actor, troupe::result<R>)` as one of `target`'s messages, R being what `fn`
 /// returns. `handler` is a member function (`&my_actor::on_done`) or a function taking the
 /// actor first; it may return a troupe::task (a coroutine handler). An exception it throws is
 /// the actor's failure, as for a tell. `fn` does not run if the actor ended before a pool thread
@@ -157,22 +158,24 @@ input_task run_blocking(const ref<A>& target, F fn, H handler) {
                 delete e;
                 call->drop();
                 if (s == detail::send_status::full) {
-                    detail::log_refused_input(*cell, "a blocking call's result");
+                    detail::log_refused_input(*cell, "a blocking call's result was dropped");
                 }
             }
         } catch (...) {  // out of memory
             call->drop();
         }
     };
-    detail::submit_blocking(std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
+    detail::submit_blocking(target.cell_handle()->system(),
+                            std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
     return input_task(std::move(call));
 }
 
-/// Runs `fn()` on the blocking pool and returns a future of its result. Inside a coroutine
-/// handler, `co_await troupe::run_blocking(fn)` waits for it without holding a worker; if the
-/// actor stops meanwhile the await ends with troupe::cancelled and the result is dropped.
+/// Runs `fn()` on the blocking pool of `sys` and returns a future of its result. A function
+/// not started when the system shuts its services down never runs (the future breaks: it fails
+/// with troupe::broken_promise); one running is waited for. Throws troupe::error once `sys` has
+/// shut its services down.
 template <class F>
-future<detail::blocking_value_t<F>> run_blocking(F fn) {
+future<detail::blocking_value_t<F>> run_blocking(troupe::system& sys, F fn) {
     using R = detail::blocking_value_t<F>;
     promise<R> done;
     future<R> f = done.get_future();
@@ -189,8 +192,18 @@ future<detail::blocking_value_t<F>> run_blocking(F fn) {
         } catch (...) {  // the value's move threw: the promise, destroyed unset, breaks the future
         }
     };
-    detail::submit_blocking(std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
+    detail::submit_blocking(sys, std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
     return f;
+}
+
+/// run_blocking(sys, fn) on the system of the running actor (or, inside a blocking function,
+/// of its pool). Inside a coroutine handler, `co_await troupe::run_blocking(fn)` waits for it
+/// without holding a worker; if the actor stops meanwhile the await ends with
+/// troupe::cancelled and the result is dropped. Throws troupe::error elsewhere (main, another
+/// library's thread): there, name the system.
+template <class F>
+future<detail::blocking_value_t<F>> run_blocking(F fn) {
+    return run_blocking(detail::blocking_system(), std::move(fn));
 }
 
 /// Calls `handler(actor)` as one of `target`'s messages each time the file descriptor `fd` is
@@ -199,11 +212,13 @@ future<detail::blocking_value_t<F>> run_blocking(F fn) {
 /// completed), and level-triggered: if data is still unread then, the handler is called again.
 /// So a handler may read everything available (one call per burst of data) or one chunk per
 /// call (shorter turns). At end of file the descriptor stays readable: cancel the watch, or
-/// stop the actor. The reactor watches a duplicate of `fd`, closed when the watch ends: when
-/// cancel() returns, or right after the actor ends (at the latest when its system's shutdown()
-/// returns); until then the open file (a socket, say) stays open even if `fd` is closed.
-/// Throws troupe::error if `fd` cannot be watched (not open; a regular file, which is always
-/// readable).
+/// stop the actor. The system's io_service (troupe/async/io_service.hpp) watches a duplicate
+/// of `fd`, closed when the watch ends: when cancel() returns, or right after the actor ends
+/// (at the latest when its system's shutdown() returns); until then the open file (a socket,
+/// say) stays open even if `fd` is closed. A notification that finds the actor's bounded
+/// mailbox full is not lost: the I/O thread never waits for room, and tries again a little
+/// later (the data waits in the descriptor). Throws troupe::error if `fd` cannot be watched
+/// (not open; a regular file, which is always readable).
 template <class A, class H>
 input_task watch_readable(const ref<A>& target, int fd, H handler) {
     static_assert(std::is_invocable_v<H&, A&>,

@@ -83,8 +83,10 @@ public:
     /// Blocks until no actor is left, not even one still running its on_stop.
     void wait_until_empty() const;
 
-    /// For the runtime: lists a new actor.
+    /// For the runtime: lists a new actor. Throws troupe::error once closed.
     void add(detail::cell_base& c);
+    /// For the runtime: refuses every later add (system shutdown).
+    void close() noexcept;
     /// For the runtime: unlists an actor that is ending (before its on_stop).
     void remove(detail::cell_base& c) noexcept;
     /// For the runtime: an unlisted actor has ended for good (after its on_stop).
@@ -103,6 +105,7 @@ private:
     detail::cell_base* newest_ = nullptr;
     std::size_t size_ = 0;
     std::size_t ending_ = 0;  // unlisted, on_stop not yet over
+    bool closed_ = false;
 };
 
 }  // namespace troupe

@@ -1,13 +1,15 @@
 #pragma once
 /// \file
-/// system: owns the scheduler, the timers and the registry; spawns actors; shutting it down
-/// stops every actor, newest first, and joins the workers.
+/// system: owns the scheduler, the timers, the registry and the services; spawns actors;
+/// shutting it down stops every actor, newest first, then the services, the timers and the
+/// workers.
 
 #include <troupe/core/actor.hpp>
 #include <troupe/core/detail/cell.hpp>
 #include <troupe/core/ref.hpp>
 #include <troupe/core/registry.hpp>
 #include <troupe/core/scheduler.hpp>
+#include <troupe/core/service.hpp>
 #include <troupe/core/spawn_options.hpp>
 #include <troupe/core/timers.hpp>
 
@@ -16,6 +18,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 namespace troupe {
@@ -65,9 +68,19 @@ public:
     std::uint64_t dead_letters() const noexcept;
     /// The name from the options.
     const std::string& name() const noexcept;
+    /// The system's service of class S (derived from troupe::service), made on first use: from
+    /// any thread, and by one of them only. Throws troupe::error for a service not made before
+    /// shutdown() began shutting the services down.
+    template <class S>
+    S& service() {
+        static_assert(std::is_base_of_v<troupe::service, S>,
+                      "troupe: sys.service<S>(): S must derive from troupe::service");
+        return static_cast<S&>(find_or_make_service(typeid(S), &make_service<S>));
+    }
 
-    /// Stops every actor (stop requests sent newest first; on_stop runs for each), then joins
-    /// the timer thread and the workers. Idempotent. Must not be called from inside an actor.
+    /// Stops every actor (stop requests sent newest first; on_stop runs for each) and waits
+    /// until each has ended; then shuts the services down (newest first) and joins the timer
+    /// thread and the workers. Idempotent. Must not be called from inside an actor.
     void shutdown();
     /// True until shutdown() begins.
     bool running() const noexcept;
@@ -93,6 +106,15 @@ private:
         return ref<A>(std::move(handle));
     }
     void check_running() const;
+    template <class S>
+    static std::unique_ptr<troupe::service> make_service(system& sys) {
+        if constexpr (std::is_constructible_v<S, system&>) {
+            return std::make_unique<S>(sys);
+        } else {
+            return std::make_unique<S>();
+        }
+    }
+    troupe::service& find_or_make_service(const std::type_info& type, detail::service_factory make);
 
     std::unique_ptr<detail::system_state> state_;
 };

@@ -6,6 +6,7 @@
 #include <troupe/core/ref.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <functional>
 #include <memory>
 #include <utility>
@@ -21,7 +22,9 @@ class timer_source;
 class timer {
 public:
     timer() = default;
-    /// Cancels the timer; it will not fire again. Idempotent; any thread.
+    /// Cancels the timer: it will not fire again, and its function (with what it captured:
+    /// refs, buffers) is destroyed before cancel() returns, or, if it is running just then,
+    /// as soon as it returns. Idempotent; any thread, the timer's own function included.
     void cancel() noexcept;
     /// True until it is cancelled or (for a one-shot timer) has fired.
     bool active() const noexcept;
@@ -32,7 +35,9 @@ private:
     std::shared_ptr<detail::timer_state> state_;
 };
 
-/// The timer service of a system: one thread that sleeps until the next deadline.
+/// The timer service of a system: one thread that sleeps until the next deadline. It is a
+/// runtime thread: a tell from a timer that finds a `block` mailbox full is a dead letter
+/// (counted, logged), never a wait that would hold up every other timer.
 class timers {
 public:
     using duration = std::chrono::steady_clock::duration;
@@ -41,6 +46,8 @@ public:
     timer after(duration delay, std::function<void()> fn);
     /// Runs `fn` every `period`, the first time after one period.
     timer every(duration period, std::function<void()> fn);
+    /// The number of timers pending: not cancelled and, for one-shot ones, not fired yet.
+    std::size_t pending() const;
 
     /// Tells `msg` to `target` after `delay`.
     template <class A, class M>

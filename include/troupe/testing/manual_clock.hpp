@@ -8,35 +8,37 @@
 
 #include <chrono>
 #include <cstddef>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
-#include <queue>
-#include <vector>
 
 namespace troupe::testing {
 
 /// A timer source on a virtual time that starts at zero. Give it to a system through
-/// system_options::timers, or use test_system.
+/// system_options::timers, or use test_system. Timers fire as they do on a system's timer
+/// thread: advance() runs their functions as a runtime thread, so a tell that finds a `block`
+/// mailbox full is a dead letter instead of a wait; and a cancelled timer leaves the clock at
+/// once, its function destroyed.
 class manual_clock final : public troupe::detail::timer_source {
 public:
     /// Virtual times and delays, in the steady clock's unit.
     using duration = std::chrono::steady_clock::duration;
 
-    manual_clock() = default;
+    manual_clock();
     ~manual_clock() override;
     manual_clock(const manual_clock&) = delete;
     manual_clock& operator=(const manual_clock&) = delete;
 
     /// Schedules `fn` at now() + `delay` (a negative delay counts as zero), then every
     /// `period` if it is not zero. Any thread; never runs `fn`. Throws troupe::error after
-    /// shutdown().
+    /// shutdown(). Cancel it through troupe::timer(state).cancel().
     std::shared_ptr<troupe::detail::timer_state> add(duration delay, duration period,
                                                      std::function<void()> fn) override;
     /// Drops every pending timer; later add() calls throw. Idempotent.
     void shutdown() override;
+    /// The number of timers still pending (not cancelled, and for one-shot ones not fired).
+    std::size_t pending() const override;
 
     /// The virtual time: how far the clock was advanced since it was made.
     duration now() const;
@@ -46,28 +48,13 @@ public:
     /// fire too if they fall due within `d`. Returns the number of firings. Throws
     /// troupe::error for a negative `d` or when called from a timer's function.
     std::size_t advance(duration d);
-    /// The deadline of the earliest timer still pending (not cancelled), if any.
+    /// The deadline of the earliest timer still pending, if any.
     std::optional<duration> next_deadline() const;
-    /// The number of timers still pending (not cancelled, and for one-shot ones not fired).
-    std::size_t pending() const;
 
 private:
-    struct entry {
-        duration due;
-        std::uint64_t seq;
-        std::shared_ptr<troupe::detail::timer_state> state;
-        bool operator>(const entry& o) const noexcept { return due != o.due ? due > o.due : seq > o.seq; }
-    };
-    /// Removes cancelled timers from the top of the heap. With the lock held.
-    void drop_cancelled() const;
-    /// Fires `e`'s function and re-arms it if it is periodic. Without the lock.
-    void fire(entry e);
-
-    mutable std::mutex mutex_;
-    mutable std::priority_queue<entry, std::vector<entry>, std::greater<>> heap_;
+    std::shared_ptr<troupe::detail::timer_heap> heap_;  // deadlines on the virtual time line
+    mutable std::mutex mutex_;                          // guards now_ and firing_
     duration now_{};
-    std::uint64_t seq_ = 0;
-    bool stopped_ = false;
     bool firing_ = false;  // advance() is running: a timer's function must not advance the clock
 };
 

@@ -1,8 +1,9 @@
 #pragma once
 /// \file
 /// The machinery behind troupe/async/input.hpp: the states of input tasks, the envelopes that
-/// carry their outcomes to an actor, and the two process-wide services they use (the blocking
-/// pool and the readiness reactor, both in src/async/input.cpp).
+/// carry their outcomes to an actor, and the entry points of the two services of its system
+/// they use: the blocking pool (src/async/blocking_pool.cpp) and the watches on the system's
+/// io_service (src/async/input.cpp).
 
 #include <troupe/async/task.hpp>
 #include <troupe/core/detail/cell.hpp>
@@ -54,9 +55,12 @@ private:
     F f_;
 };
 
-/// Queues `job` on the process's blocking pool (threads apart from every system's workers).
-/// Throws troupe::error once the pool has shut down at process exit.
-void submit_blocking(std::unique_ptr<blocking_job> job);
+/// Queues `job` on the blocking pool of `sys` (threads apart from its workers), made on first
+/// use. Throws troupe::error once the system has shut its services down.
+void submit_blocking(troupe::system& sys, std::unique_ptr<blocking_job> job);
+/// The system a run_blocking(fn) without one means: the running actor's, or on a thread of a
+/// blocking pool, that pool's. Throws troupe::error anywhere else.
+troupe::system& blocking_system();
 
 /// Logs (warning) that `target`'s bounded mailbox refused an input task's delivery.
 void log_refused_input(const cell_base& target, const char* what) noexcept;
@@ -124,33 +128,36 @@ private:
     std::shared_ptr<blocking_call> call_;
 };
 
-/// A file descriptor watched for readability by the process's reactor, on behalf of one actor.
-/// The reactor holds a duplicate of the descriptor (so a descriptor the user closes, or whose
-/// number is reused, never confuses it) armed one-shot: one notification at a time, re-armed
-/// by rearm() once the handler has run.
+/// Where a watch's descriptor lives on the system's io_service (defined in src/async/input.cpp).
+struct watch_port;
+
+/// A file descriptor watched for readability on the io_service of its actor's system. The
+/// watch holds a duplicate of the descriptor (so a descriptor the user closes, or whose number
+/// is reused, never confuses it), waited for one notification at a time: rearm() waits again
+/// once the handler has run.
 class watch_state : public input_state, public std::enable_shared_from_this<watch_state> {
 public:
-    explicit watch_state(counted_ptr<cell_base> owner) noexcept : owner_(std::move(owner)) {}
+    explicit watch_state(counted_ptr<cell_base> owner) noexcept;
+    ~watch_state() override;
     void cancel() noexcept override;
     bool active() const noexcept override { return !ended_.load(std::memory_order_acquire); }
-    /// Arms the watch again after the handler ran. On the owner's executor.
+    /// Waits for readability again after the handler ran. On the owner's executor.
     void rearm() noexcept;
-    /// Sends one readiness notification to the owner. On the reactor thread.
+    /// Sends one readiness notification to the owner. On the I/O thread.
     virtual send_status notify() noexcept = 0;
     /// The actor the watch belongs to.
     cell_base& owner() const noexcept { return *owner_; }
 
 private:
-    friend class reactor;
+    friend class watch_table;
     counted_ptr<cell_base> owner_;
-    std::uint64_t id_ = 0;  // the reactor's key for it, never reused; set under the reactor's lock
-    int fd_ = -1;           // the reactor's duplicate; touched only under the reactor's lock
+    std::unique_ptr<watch_port> port_;  // set once by start_watch, before anything reaches it
     // release/acquire: active() seen false means the duplicate is already closed.
     std::atomic<bool> ended_{false};
 };
 
-/// Registers `w` for readability of `fd` (which it duplicates) and ends it when its owner ends.
-/// Throws troupe::error if the descriptor cannot be watched.
+/// Watches `fd` (a duplicate of it) for `w` on its owner's system, and ends the watch when its
+/// owner ends. Throws troupe::error if the descriptor cannot be watched.
 void start_watch(const std::shared_ptr<watch_state>& w, int fd);
 
 /// Carries a readiness notification to an actor of class A.
