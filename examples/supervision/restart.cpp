@@ -13,38 +13,16 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <syncstream>
 #include <vector>
 
 #include "../check.hpp"
+#include "journal.hpp"
 
 using namespace std::chrono_literals;
-
-/// A thread-safe list of lines, to show (and check) the order things happened in.
-class journal {
-public:
-    void add(std::string line) {
-        std::osyncstream(std::cout) << "  " << line << '\n';
-        std::lock_guard lock(mutex_);
-        lines_.push_back(std::move(line));
-    }
-    std::vector<std::string> since(std::size_t from) const {
-        std::lock_guard lock(mutex_);
-        return {lines_.begin() + static_cast<std::ptrdiff_t>(from), lines_.end()};
-    }
-    std::size_t size() const {
-        std::lock_guard lock(mutex_);
-        return lines_.size();
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
+using example::journal;
 
 struct put {
     std::string key;
