@@ -72,7 +72,7 @@ public:
     }
 };
 
-/// Sleeps as long as asked, and says whether the sleep was cut short.
+/// Sleeps as long as asked, and counts the sleeps that were cut short.
 struct nap {
     std::chrono::milliseconds length;
 };
