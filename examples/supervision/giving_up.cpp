@@ -62,8 +62,8 @@ using example::check;
 
 int main() {
     troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    journal log;  // before the system: actors write to it until the system has shut down
     troupe::system sys;
-    journal log;
 
     std::cout << "intensity {1, 10s} on a clock that moves by hand\n";
     std::atomic<std::int64_t> fake_now{0};  // nanoseconds on a clock that moves only when main() says so

@@ -74,8 +74,8 @@ using example::check;
 
 int main() {
     troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    journal log;  // before the system: actors write to it until the system has shut down
     troupe::system sys;
-    journal log;
     std::atomic<int> cache_starts{0};
     std::atomic<int> reader_starts{0};
     std::atomic<int> parser_starts{0};

@@ -100,8 +100,9 @@ using example::check;
 
 int main() {
     troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    journal log;  // before the system: actors write to it until the system has shut down
+    journal events;
     troupe::system sys;
-    journal log;
 
     std::cout << "one_for_all: b fails; c and a are stopped, then all three start again\n";
     auto sup = sys.spawn<troupe::supervisor>(spec_of(troupe::restart_strategy::one_for_all, log, {"a", "b", "c"}));
@@ -124,7 +125,6 @@ int main() {
     sup.stop();
 
     std::cout << "restart policies\n";
-    journal events;
     troupe::supervisor_spec spec;
     spec.children.push_back(troupe::child<worker>("p", &log, "p"));
     spec.children.push_back(troupe::child<worker>("t", &log, "t").restart(troupe::restart_policy::transient));
