@@ -1,20 +1,23 @@
 // Stopping: a stop comes after the messages already queued and refuses later ones; stop() waits,
 // stop_async() does not, stop(timeout) gives up waiting; an actor that waits for itself is told.
+// kill() ends an actor without on_stop, and returns before it has ended.
 
 #include <troupe/troupe.hpp>
 
 #include <chrono>
 #include <iostream>
 #include <syncstream>
+#include <utility>
 
 #include "../check.hpp"
 
 using namespace std::chrono_literals;
 
 struct work {};
-/// Handled by waiting until `gate` completes.
+/// Handled by waiting until `gate` completes; `started` says that the handler runs.
 struct wait_for {
     troupe::future<void> gate;
+    troupe::promise<void> started{};
 };
 /// Asks the actor to wait for its own stop (a mistake troupe reports).
 struct stop_and_wait {};
@@ -24,7 +27,10 @@ public:
     explicit worker(int& handled_when_stopped) : handled_when_stopped_(handled_when_stopped) {}
 
     void handle(work) { ++handled_; }
-    void handle(wait_for w) { w.gate.wait(); }
+    void handle(wait_for w) {
+        w.started.set_value();
+        w.gate.wait();
+    }
     bool handle(stop_and_wait) {
         try {
             troupe::ref{this}.stop();  // waits for this very handler to end: never
@@ -91,5 +97,22 @@ int main() {
     check(self_stopper.ask(stop_and_wait{}).get(), "waiting for oneself throws troupe::deadlock");
     self_stopper.terminated().get();
     check(!self_stopper.alive(), "the actor stopped anyway");
+
+    // kill() refuses what is queued and skips on_stop. It returns at once, before the actor has
+    // ended (a handler that is running finishes first): wait with terminated() or exited().
+    int untouched = -1;
+    auto doomed = sys.spawn<worker>(own_thread, untouched);
+    troupe::promise<void> release;
+    troupe::promise<void> running;
+    troupe::future<void> is_running = running.get_future();
+    doomed.tell(wait_for{release.get_future(), std::move(running)});
+    is_running.wait();
+    troupe::future<void> queued = doomed.ask(work{});
+    check(doomed.kill(), "kill() returns true for an actor that had not ended");
+    check(!doomed.alive() && !doomed.terminated().ready(), "kill() returned before the actor ended");
+    release.set_value();
+    troupe::exit_reason why = doomed.exited().get();
+    check(why.what == troupe::exit_reason::kind::killed, "exited() completes once it has ended: killed");
+    check(queued.failed() && untouched == -1, "the queued ask was refused, and on_stop did not run");
     return example::exit_status();
 }

@@ -13,38 +13,16 @@
 #include <iostream>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <syncstream>
 #include <vector>
 
 #include "../check.hpp"
+#include "journal.hpp"
 
 using namespace std::chrono_literals;
-
-/// A thread-safe list of lines, to show (and check) the order things happened in.
-class journal {
-public:
-    void add(std::string line) {
-        std::osyncstream(std::cout) << "  " << line << '\n';
-        std::lock_guard lock(mutex_);
-        lines_.push_back(std::move(line));
-    }
-    std::vector<std::string> since(std::size_t from) const {
-        std::lock_guard lock(mutex_);
-        return {lines_.begin() + static_cast<std::ptrdiff_t>(from), lines_.end()};
-    }
-    std::size_t size() const {
-        std::lock_guard lock(mutex_);
-        return lines_.size();
-    }
-
-private:
-    mutable std::mutex mutex_;
-    std::vector<std::string> lines_;
-};
+using example::journal;
 
 struct put {
     std::string key;
@@ -96,8 +74,8 @@ using example::check;
 
 int main() {
     troupe::set_logger(std::make_shared<spdlog::logger>("troupe", std::make_shared<spdlog::sinks::null_sink_mt>()));
+    journal log;  // before the system: actors write to it until the system has shut down
     troupe::system sys;
-    journal log;
     std::atomic<int> cache_starts{0};
     std::atomic<int> reader_starts{0};
     std::atomic<int> parser_starts{0};
