@@ -96,6 +96,34 @@ private:
     done_flag done_;
 };
 
+/// Several independent lanes (ping-pong pairs) that each cross once: raises a done_flag when
+/// the last has crossed, and remembers when the first did, to show whether the lanes
+/// progressed together or one after another.
+class finish_line {
+public:
+    explicit finish_line(std::int64_t lanes) : left_(lanes) {}
+    void cross() noexcept {
+        std::int64_t none = 0;
+        // relaxed: only the value matters; main reads it after wait(), which orders it.
+        first_ns_.compare_exchange_strong(none, clock_type::now().time_since_epoch().count(),
+                                          std::memory_order_relaxed);
+        // acq_rel: the last crossing sees the others' work before raising the flag.
+        if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            done_.raise();
+        }
+    }
+    void wait() const noexcept { done_.wait(); }
+    /// When the first lane crossed (valid after wait()).
+    clock_type::time_point first_crossing() const noexcept {
+        return clock_type::time_point(clock_type::duration(first_ns_.load(std::memory_order_relaxed)));
+    }
+
+private:
+    std::atomic<std::int64_t> left_;
+    std::atomic<clock_type::rep> first_ns_{0};
+    done_flag done_;
+};
+
 /// Command-line settings: `bench_x <scenario> [n=<count>] [workers=<k>]`.
 struct options {
     std::string scenario;

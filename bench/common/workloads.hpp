@@ -8,6 +8,9 @@
 namespace bench::workload {
 
 inline constexpr std::int64_t pingpong_messages = 1'000'000;  ///< total, both directions
+/// pairs: this many ping-pong pairs per worker thread, all bouncing at once (4 x workers pairs).
+inline constexpr unsigned pairs_per_worker = 4;
+inline constexpr std::int64_t pairs_messages = 2'000'000;  ///< total over all pairs
 inline constexpr std::int64_t mailbox_per_sender = 2'000'000;
 inline constexpr int mailbox_senders = 2;  ///< plain std::threads, not actors
 inline constexpr int fanout_workers = 1'000;
