@@ -132,8 +132,8 @@ void pingpong1(const options& opts) {
 void mailbox(const options& opts) {
     const std::int64_t per_sender = opts.count_or(workload::mailbox_per_sender);
     const auto total = static_cast<double>(per_sender * workload::mailbox_senders);
-    report("mailbox", "throughput", total / flood<futex_inbox>(per_sender), "msg/s");
-    report("mailbox", "throughput_spin", total / flood<mpsc_queue>(per_sender), "msg/s");
+    report("mailbox", "throughput", total / flood<mpsc_queue>(per_sender), "msg/s");
+    report("mailbox", "throughput_block", total / flood<futex_inbox>(per_sender), "msg/s");
 }
 
 }  // namespace bench::floor_side
