@@ -1,19 +1,82 @@
 #!/usr/bin/env python3
 """Median table of a bench/run.sh results file.
 
-Input lines: `<framework> <scenario> <metric> <value> <unit>` (framework: troupe or caf).
-Output: a Markdown table with the median and min-max per framework, the ratio troupe/CAF and
-whether the row meets the goal (troupe at least 3x better than CAF; under 256 B per idle actor).
+Input lines: `<framework> <scenario> <metric> <value> <unit>` (framework: troupe, caf or floor).
+Output: a Markdown table, one row per (scenario, metric), saying what the row measures, with the
+median and min-max per framework, the ratios troupe/CAF and troupe/floor, and whether the row
+meets the goal (troupe at least 3x better than CAF; under 256 B per idle actor). The floor is
+bench_floor, the same pattern with bare threads and a lock-free queue; a row has a floor figure
+where bench_floor prints the same scenario and metric, which it does for its spinning variants
+(troupe's waiters and idle workers spin before they sleep). Rows only the floor has (its
+blocking variants) follow in a second table.
 """
 
 import statistics
 import sys
 
+FRAMEWORKS = ("troupe", "caf", "floor")
+
+# What each row measures, in one line. A row's floor figure (if any) is the same metric of the
+# same scenario in bench_floor; its method is named after "floor:".
+MEASURES = {
+    ("pingpong", "per_msg"): "2 actors bounce 1 token, 2 workers: wall time / 1M messages. "
+                             "floor: 2 threads, each spinning on its queue",
+    ("pingpong", "block_per_msg"): "floor: the same 2 threads, each sleeping on a futex whenever its queue is "
+                                   "empty (100k messages)",
+    ("pingpong1", "per_msg"): "the same ping-pong on 1 worker. floor: 1 thread pushes the token into each "
+                              "queue in turn and pops it there (no handoff)",
+    ("pairs", "per_msg"): "4 × workers pairs (8) bounce their own tokens at once, 2 workers: wall time / "
+                          "all 2M messages",
+    ("pairs", "first_done_at"): "when the first pair finished, in % of that wall time (about 100: the pairs "
+                                "shared the workers; 25: each worker ran its pairs one after another)",
+    ("mailbox", "bytes_per_queued_msg"): "RSS growth per message while 4M sit in the mailbox of a receiver held "
+                                         "inside a handler",
+    ("mailbox", "enqueue_rate"): "2 sender threads × 2M sends into that held receiver: msg/s of the sending",
+    ("mailbox", "drain_rate"): "the held receiver then handling the 4M: msg/s",
+    ("mailbox", "throughput"): "2 sender threads × 2M sends, receiver consuming meanwhile: msg/s until all "
+                               "handled. floor: 2 threads push into 1 queue, main pops, spinning when it "
+                               "is empty",
+    ("mailbox", "throughput_block"): "floor: the same, the consumer sleeping on a futex whenever the queue is "
+                                     "empty",
+    ("fanout", "rounds"): "1 coordinator, 1,000 workers: rounds/s of 1,000 messages out and 1,000 replies back",
+    ("spawn", "per_actor"): "1M spawns from main until every actor ran its first activation: ns / actor",
+    ("spawn", "rss_per_actor"): "RSS growth per live idle actor (handle array excluded)",
+    ("spawn", "teardown_per_actor"): "drop the handles, then troupe shutdown() / CAF await_all_actors_done(): "
+                                     "ns / actor",
+    ("ask", "mean"): "main (not an actor) asks an echo actor and waits, 100k in a row: round trip, mean. "
+                     "floor: main and a server thread, both spinning",
+    ("ask", "p50"): "the same round trips: median. floor: both threads spinning",
+    ("ask", "p99"): "the same round trips: 99th percentile. floor: both threads spinning",
+    ("ask", "cpu_per_round_trip"): "process CPU time (all threads) over the ask loop / round trips; more than "
+                                   "the mean = more than one thread busy per round trip. floor: both spinning",
+    ("ask", "block_mean"): "floor: main and a server thread, both sleeping on a futex whenever their queue is "
+                           "empty (10k round trips): round trip, mean",
+    ("ask", "block_p50"): "floor, both threads sleeping: round trip, median",
+    ("ask", "block_p99"): "floor, both threads sleeping: round trip, 99th percentile",
+    ("ask", "block_cpu_per_round_trip"): "floor, both threads sleeping: process CPU time / round trips",
+    ("ring", "per_hop"): "503 actors pass 1 token round a ring, 2 workers: wall time / 1M hops",
+    ("ring1", "per_hop"): "the same ring on 1 worker: wall time / 1M hops",
+    ("idle", "cpu"): "100 started, idle actors for 5 s: CPU time of all threads, % of one core",
+    ("skynet", "total"): "a tree of 1,111,111 actors sums its leaves: seconds until the sum reached main",
+    ("skynet", "all_ended"): "the same run: seconds until every actor had ended (troupe: the registry is "
+                             "empty, each actor leaving it in its last turn; CAF: await_all_actors_done() "
+                             "returned)",
+    ("skynet", "shutdown_returned"): "the same run: seconds until the system was down (troupe: shutdown() "
+                                     "returned; CAF: the actor_system's destructor returned)",
+    ("skynet", "sum_ok"): "1 if the tree's sum was right",
+    ("coroutine", "plain_per_msg"): "1M-message ping-pong, plain handlers: ns / message",
+    ("coroutine", "task_per_msg"): "the same with task<void> handlers that do not suspend: ns / message",
+    ("coroutine", "awaited_ask_round_trip"): "a coroutine handler awaits 100k asks of another actor in a row: "
+                                             "ns / round trip",
+    ("restart", "restarts"): "one_for_one supervisor, a child that fails on its first message: restarts/s "
+                             "over 20,000",
+}
+
 # Rows measured for insight only: no goal applies to them.
 INFO_ROWS = {
-    ("mailbox", "enqueue_rate"), ("mailbox", "drain_rate"),
+    ("mailbox", "enqueue_rate"), ("mailbox", "drain_rate"), ("pairs", "first_done_at"),
     # The asynchronous-actor rows: measured side by side where CAF has the feature, no goal.
-    ("skynet", "total"), ("skynet", "sum_ok"),
+    ("skynet", "total"), ("skynet", "all_ended"), ("skynet", "shutdown_returned"), ("skynet", "sum_ok"),
     ("coroutine", "plain_per_msg"), ("coroutine", "task_per_msg"), ("coroutine", "awaited_ask_round_trip"),
     ("restart", "restarts"),
 }
@@ -36,45 +99,77 @@ def fmt(x):
 
 
 def spread(values):
+    if not values:
+        return "n/a"
     return f"{fmt(statistics.median(values))} ({fmt(min(values))}–{fmt(max(values))})"
 
 
-def goal(key, unit, ratio, troupe_median):
+def ratio(a, b):
+    """Median of a / median of b, or None where either is missing."""
+    if not a or not b or statistics.median(b) == 0:
+        return None
+    return statistics.median(a) / statistics.median(b)
+
+
+def fmt_ratio(r):
+    return f"{r:.3g}" if r is not None else "—"
+
+
+def goal(key, unit, r, troupe_median):
     if key in INFO_ROWS:
         return "info", "—"
     text = "≥ 3" if higher_is_better(unit) else "≤ 0.33"
-    met = ratio is not None and (ratio >= 3 if higher_is_better(unit) else ratio <= 1 / 3)
+    met = r is not None and (r >= 3 if higher_is_better(unit) else r <= 1 / 3)
     limit = ABSOLUTE_LIMITS.get(key)
     if limit is not None:
         text += f" and < {limit:.0f} {unit}"
-        met = met and troupe_median < limit
+        met = met and troupe_median is not None and troupe_median < limit
     return text, "yes" if met else "**no**"
 
 
-def main(path):
-    values = {}  # (scenario, metric) -> {"unit": unit, "troupe": [...], "caf": [...]}
+def read(path):
+    values = {}  # (scenario, metric) -> {"unit": unit, "troupe": [...], "caf": [...], "floor": [...]}
     with open(path, encoding="utf-8") as f:
         for line in f:
             parts = line.split()
-            if len(parts) != 5:
+            if len(parts) != 5 or parts[0] not in FRAMEWORKS:
                 continue
             framework, scenario, metric, value, unit = parts
-            row = values.setdefault((scenario, metric), {"unit": unit, "troupe": [], "caf": []})
+            row = values.setdefault((scenario, metric), {"unit": unit, **{fw: [] for fw in FRAMEWORKS}})
             row[framework].append(float(value))
+    return values
 
-    print("| scenario | metric | unit | troupe median (min–max) | CAF median (min–max) | troupe/CAF | goal | met |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for key, row in values.items():
-        troupe, caf, unit = row["troupe"], row["caf"], row["unit"]
-        t_med = statistics.median(troupe) if troupe else None
-        c_med = statistics.median(caf) if caf else None
-        ratio = t_med / c_med if t_med is not None and c_med else None
-        goal_text, met = goal(key, unit, ratio, t_med)
-        print(f"| {key[0]} | {key[1]} | {unit} | {spread(troupe) if troupe else 'n/a'} | "
-              f"{spread(caf) if caf else 'n/a'} | {f'{ratio:.3g}' if ratio is not None else 'n/a'} | "
-              f"{goal_text} | {met} |")
-    runs = {len(r[fw]) for r in values.values() for fw in ("troupe", "caf")}
-    print(f"\nruns per cell: {', '.join(str(n) for n in sorted(runs))}; raw values: {path}")
+
+def main(path):
+    values = read(path)
+    framework_rows = {k: r for k, r in values.items() if r["troupe"] or r["caf"]}
+    floor_rows = {k: r for k, r in values.items() if not (r["troupe"] or r["caf"])}
+
+    print("| scenario | metric | unit | what it measures | troupe median (min–max) | CAF median (min–max) | "
+          "floor median (min–max) | troupe/CAF | troupe/floor | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for key, row in framework_rows.items():
+        troupe, unit = row["troupe"], row["unit"]
+        vs_caf = ratio(troupe, row["caf"])
+        goal_text, met = goal(key, unit, vs_caf, statistics.median(troupe) if troupe else None)
+        print(f"| {key[0]} | {key[1]} | {unit} | {MEASURES.get(key, '(not described)')} | {spread(troupe)} | "
+              f"{spread(row['caf'])} | {spread(row['floor'])} | {fmt_ratio(vs_caf)} | "
+              f"{fmt_ratio(ratio(troupe, row['floor']))} | {goal_text} | {met} |")
+
+    if floor_rows:
+        print("\nRows only the floor (bench_floor: bare threads, no framework) has:\n")
+        print("| scenario | metric | unit | what it measures | floor median (min–max) |")
+        print("| --- | --- | --- | --- | --- |")
+        for key, row in floor_rows.items():
+            print(f"| {key[0]} | {key[1]} | {row['unit']} | {MEASURES.get(key, '(not described)')} | "
+                  f"{spread(row['floor'])} |")
+
+    print("\nRatios divide medians. troupe/CAF and troupe/floor below 1 mean troupe took less (time, size, "
+          "CPU rows) and, for /s rows, reached less; troupe/floor is how many times the floor's cost troupe "
+          "pays (time rows) or the share of the floor's rate it reaches (/s rows).")
+    runs = {fw: sorted({len(r[fw]) for r in values.values() if r[fw]}) for fw in FRAMEWORKS}
+    print("runs per cell: " + "; ".join(f"{fw} {', '.join(map(str, n))}" for fw, n in runs.items() if n) +
+          f"; raw values: {path}")
 
 
 if __name__ == "__main__":

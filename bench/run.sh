@@ -1,21 +1,26 @@
 #!/usr/bin/env bash
 # The one command for the troupe-vs-CAF benchmarks: configures and builds a Release tree
-# (build-bench), runs every scenario REPS times per framework with the two interleaved, and
-# prints a table of medians (bench/report.py).
+# (build-bench), runs every scenario REPS times per framework (troupe, CAF, and bench_floor, the
+# no-framework floor, where it has the scenario) with the three interleaved, and prints a table
+# of medians (bench/report.py).
 #
-#   bench/run.sh                        # all scenarios, 5 runs each: about 2 minutes plus the build
+#   bench/run.sh                        # all scenarios, 5 runs each: about 3 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
+#   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
 #
 # Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
-# all), BUILD_DIR (default <repo>/build-bench), TIMEOUT (seconds per run, default 600).
+# all), N (passed as n=<N> to every run but idle's, whose n is seconds: overrides each
+# scenario's main count; for smoke runs only; skynet needs a power of 10), BUILD_DIR (default <repo>/build-bench), JOBS (build jobs, default 2), TIMEOUT
+# (seconds per run, default 600).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(dirname "$here")"
 build="${BUILD_DIR:-$root/build-bench}"
 reps="${REPS:-5}"
-all_scenarios="pingpong mailbox fanout spawn ask ring idle skynet coroutine restart"
+all_scenarios="pingpong pingpong1 pairs mailbox fanout spawn ask ring ring1 idle skynet coroutine restart"
 troupe_only="coroutine restart"  # CAF 0.17 has no coroutine handlers and no supervisors
+floor_scenarios="pingpong pingpong1 mailbox ask"  # what bench_floor has a counterpart for
 only="${ONLY:-$all_scenarios}"
 
 for s in $only; do
@@ -35,7 +40,7 @@ cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAK
     -DTROUPE_BUILD_BENCH=ON -DTROUPE_BUILD_TESTS=OFF -DTROUPE_BUILD_EXAMPLES=OFF >/dev/null
 # The revision is taken before the build: the core may change while the runs go on.
 revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no git)')"
-cmake --build "$build" --target bench_troupe bench_caf
+cmake --build "$build" --parallel "${JOBS:-2}" --target bench_troupe bench_caf bench_floor
 
 # Other processes skew these timings badly on a 2-core box (spinning workers lose their time
 # slices): say so up front, and record the load next to the results.
@@ -52,12 +57,16 @@ log="$results/stderr-$stamp.txt"
 : >"$raw"
 
 run_one() {  # framework scenario rep
-    local out status=0
+    local out status=0 count_arg=()
+    [ -z "${N:-}" ] || [ "$2" = idle ] || count_arg=("n=$N")
     if [ "$1" = caf ] && [[ " $troupe_only " == *" $2 "* ]]; then
         return 0
     fi
+    if [ "$1" = floor ] && [[ " $floor_scenarios " != *" $2 "* ]]; then
+        return 0
+    fi
     echo "[$2 $3/$reps] $1" >&2
-    out="$(timeout "${TIMEOUT:-600}" "$build/bench/bench_$1" "$2" 2>>"$log")" || status=$?
+    out="$(timeout "${TIMEOUT:-600}" "$build/bench/bench_$1" "$2" "${count_arg[@]}" 2>>"$log")" || status=$?
     if [ "$status" -ne 0 ]; then
         echo "  bench_$1 $2 failed (exit $status); see $log" >&2
     fi
@@ -65,21 +74,18 @@ run_one() {  # framework scenario rep
     [ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/$1 /" >>"$raw"
 }
 
+frameworks=(troupe caf floor)
 for scenario in $only; do
     for rep in $(seq 1 "$reps"); do
-        # Alternate which framework goes first, so neither always runs on a warmer machine.
-        if [ $((rep % 2)) -eq 1 ]; then
-            run_one troupe "$scenario" "$rep"
-            run_one caf "$scenario" "$rep"
-        else
-            run_one caf "$scenario" "$rep"
-            run_one troupe "$scenario" "$rep"
-        fi
+        # Rotate which framework goes first, so none always runs on a warmer (or busier) machine.
+        for k in 0 1 2; do
+            run_one "${frameworks[$(((rep - 1 + k) % 3))]}" "$scenario" "$rep"
+        done
     done
 done
 
 echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); REPS=$reps;" \
      "load average $load_start at start, $(cut -d' ' -f1 /proc/loadavg) at end;" \
-     "troupe $revision (at build time)"
+     "troupe $revision (at build time)${N:+; N=$N (counts overridden: a smoke run, not a measurement)}"
 python3 "$here/report.py" "$raw"

@@ -1,11 +1,13 @@
-// CAF side of the messaging scenarios: ping-pong, mailbox throughput and backlog, fan-out/in and
-// the thread ring. Same workloads as bench/troupe/messaging.cpp, in CAF 0.17's own idioms:
-// stateful event-based actors, send to a stored handle, and a handler's return value as reply.
+// CAF side of the messaging scenarios: ping-pong (on 2 workers, on 1, and 4 x workers pairs at
+// once), mailbox throughput and backlog, fan-out/in and the thread ring (on 2 workers and on 1).
+// Same workloads as bench/troupe/messaging.cpp, in CAF 0.17's own idioms: stateful event-based
+// actors, send to a stored handle, and a handler's return value as reply.
 
 #include "../common/workloads.hpp"
 #include "scenarios.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <utility>
@@ -24,13 +26,14 @@ struct relay_state {
     caf::actor next;
 };
 
-/// A ping-pong player or a ring node: passes the token to its successor until it runs out.
-caf::behavior relay(caf::stateful_actor<relay_state>* self, done_flag* done) {
+/// A ping-pong player or a ring node: passes the token to its successor until it runs out, then
+/// crosses its lane's finish line.
+caf::behavior relay(caf::stateful_actor<relay_state>* self, finish_line* done) {
     return {
         [=](caf::actor next) { self->state.next = std::move(next); },
         [=](std::int64_t left) {
             if (left == 0) {
-                done->raise();
+                done->cross();
                 return;
             }
             self->send(self->state.next, left - 1);
@@ -38,29 +41,48 @@ caf::behavior relay(caf::stateful_actor<relay_state>* self, done_flag* done) {
     };
 }
 
-/// Spawns `size` relays linked in a circle and times `hops` passes of one token.
-double time_circle(const options& opts, int size, std::int64_t hops) {
+/// Spawns `circles` circles of `size` relays each and times `hops` passes of one token in
+/// every circle, all circles at once; returns the seconds until the last circle finished and
+/// until the first one did.
+std::pair<double, double> time_circles(const options& opts, int circles, int size, std::int64_t hops) {
     caf::actor_system_config cfg;
     configure(cfg, opts);
     caf::actor_system sys{cfg};
-    done_flag done;
+    finish_line done(circles);
     std::vector<caf::actor> nodes;
-    nodes.reserve(static_cast<std::size_t>(size));
-    for (int i = 0; i < size; ++i) {
+    nodes.reserve(static_cast<std::size_t>(circles * size));
+    for (int i = 0; i < circles * size; ++i) {
         nodes.push_back(sys.spawn(relay, &done));
     }
-    for (int i = 0; i < size; ++i) {
-        caf::anon_send(nodes[static_cast<std::size_t>(i)], nodes[static_cast<std::size_t>((i + 1) % size)]);
+    for (int c = 0; c < circles; ++c) {
+        for (int i = 0; i < size; ++i) {
+            caf::anon_send(nodes[static_cast<std::size_t>(c * size + i)],
+                           nodes[static_cast<std::size_t>(c * size + (i + 1) % size)]);
+        }
     }
     const auto start = clock_type::now();
-    caf::anon_send(nodes[0], std::int64_t{hops - 1});  // main's send is the first of the `hops` messages
+    for (int c = 0; c < circles; ++c) {
+        // main's send is the first of the circle's `hops` messages
+        caf::anon_send(nodes[static_cast<std::size_t>(c * size)], std::int64_t{hops - 1});
+    }
     done.wait();
-    const double secs = seconds_since(start);
+    const double all = seconds_since(start);
     // The relays reference each other in a circle: they must be told to quit.
     for (auto& n : nodes) {
         caf::anon_send_exit(n, caf::exit_reason::user_shutdown);
     }
-    return secs;
+    return {all, std::chrono::duration<double>(done.first_crossing() - start).count()};
+}
+
+double time_circle(const options& opts, int size, std::int64_t hops) {
+    return time_circles(opts, 1, size, hops).first;
+}
+
+/// The same options with a single worker thread.
+options one_worker(const options& opts) {
+    options one = opts;
+    one.workers = 1;
+    return one;
 }
 
 // ---- mailbox: 2 sender threads into one actor ---------------------------------------------
@@ -153,6 +175,26 @@ void ring(const options& opts) {
     const std::int64_t hops = opts.count_or(workload::ring_hops);
     const double secs = time_circle(opts, workload::ring_size, hops);
     report("ring", "per_hop", secs * 1e9 / static_cast<double>(hops), "ns");
+}
+
+void pingpong1(const options& opts) {
+    const std::int64_t n = opts.count_or(workload::pingpong_messages);
+    const double secs = time_circle(one_worker(opts), 2, n);
+    report("pingpong1", "per_msg", secs * 1e9 / static_cast<double>(n), "ns");
+}
+
+void ring1(const options& opts) {
+    const std::int64_t hops = opts.count_or(workload::ring_hops);
+    const double secs = time_circle(one_worker(opts), workload::ring_size, hops);
+    report("ring1", "per_hop", secs * 1e9 / static_cast<double>(hops), "ns");
+}
+
+void pairs(const options& opts) {
+    const int n_pairs = static_cast<int>(workload::pairs_per_worker * opts.workers);
+    const std::int64_t per_pair = opts.count_or(workload::pairs_messages) / n_pairs;
+    const auto [all, first] = time_circles(opts, n_pairs, 2, per_pair);
+    report("pairs", "per_msg", all * 1e9 / static_cast<double>(per_pair * n_pairs), "ns");
+    report("pairs", "first_done_at", first / all * 100.0, "%wall");
 }
 
 void mailbox(const options& opts) {

@@ -18,6 +18,9 @@ void pingpong(const options& opts);
 void mailbox(const options& opts);
 void fanout(const options& opts);
 void ring(const options& opts);
+void pingpong1(const options& opts);  ///< pingpong on one worker
+void ring1(const options& opts);      ///< ring on one worker
+void pairs(const options& opts);      ///< 4 x workers ping-pong pairs at once
 void spawn(const options& opts);
 void ask(const options& opts);
 void idle(const options& opts);

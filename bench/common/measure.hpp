@@ -3,6 +3,7 @@
 // memory and report in exactly the same way. Nothing here knows about either framework.
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,6 +45,14 @@ inline double cpu_seconds() {
     getrusage(RUSAGE_SELF, &u);
     auto secs = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
     return secs(u.ru_utime) + secs(u.ru_stime);
+}
+
+/// CPU time of the whole process (every thread) in seconds, at the kernel's full resolution
+/// (clock_gettime(CLOCK_PROCESS_CPUTIME_ID)); for short windows such as an ask loop.
+inline double process_cpu_seconds() {
+    timespec t{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) / 1e9;
 }
 
 /// Prints one result line: `scenario metric value unit`, the format run.sh collects.
@@ -95,6 +104,53 @@ private:
     std::atomic<std::int64_t> left_;
     done_flag done_;
 };
+
+/// Several independent lanes (ping-pong pairs) that each cross once: raises a done_flag when
+/// the last has crossed, and remembers when the first did, to show whether the lanes
+/// progressed together or one after another.
+class finish_line {
+public:
+    explicit finish_line(std::int64_t lanes) : left_(lanes) {}
+    void cross() noexcept {
+        std::int64_t none = 0;
+        // relaxed: only the value matters; main reads it after wait(), which orders it.
+        first_ns_.compare_exchange_strong(none, clock_type::now().time_since_epoch().count(),
+                                          std::memory_order_relaxed);
+        // acq_rel: the last crossing sees the others' work before raising the flag.
+        if (left_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+            done_.raise();
+        }
+    }
+    void wait() const noexcept { done_.wait(); }
+    /// When the first lane crossed (valid after wait()).
+    clock_type::time_point first_crossing() const noexcept {
+        return clock_type::time_point(clock_type::duration(first_ns_.load(std::memory_order_relaxed)));
+    }
+
+private:
+    std::atomic<std::int64_t> left_;
+    std::atomic<clock_type::rep> first_ns_{0};
+    done_flag done_;
+};
+
+/// Reports a sequence of round trips: `<prefix>mean`, `<prefix>p50`, `<prefix>p99` (µs, from the
+/// per-round-trip `micros`, which this sorts) and `<prefix>cpu_per_round_trip` (µs: the process
+/// CPU time `cpu_secs` spent over the whole loop, all threads, divided by the round trips).
+inline void report_round_trips(std::string_view scenario, const std::string& prefix, std::vector<double>& micros,
+                               double cpu_secs) {
+    if (micros.empty()) {
+        return;
+    }
+    double total = 0;
+    for (double m : micros) {
+        total += m;
+    }
+    const auto n = static_cast<double>(micros.size());
+    report(scenario, prefix + "mean", total / n, "us");
+    report(scenario, prefix + "p50", percentile(micros, 0.50), "us");
+    report(scenario, prefix + "p99", percentile(micros, 0.99), "us");
+    report(scenario, prefix + "cpu_per_round_trip", cpu_secs * 1e6 / n, "us");
+}
 
 /// Command-line settings: `bench_x <scenario> [n=<count>] [workers=<k>]`.
 struct options {

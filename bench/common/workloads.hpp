@@ -8,6 +8,9 @@
 namespace bench::workload {
 
 inline constexpr std::int64_t pingpong_messages = 1'000'000;  ///< total, both directions
+/// pairs: this many ping-pong pairs per worker thread, all bouncing at once (4 x workers pairs).
+inline constexpr unsigned pairs_per_worker = 4;
+inline constexpr std::int64_t pairs_messages = 2'000'000;  ///< total over all pairs
 inline constexpr std::int64_t mailbox_per_sender = 2'000'000;
 inline constexpr int mailbox_senders = 2;  ///< plain std::threads, not actors
 inline constexpr int fanout_workers = 1'000;
@@ -22,5 +25,8 @@ inline constexpr std::int64_t skynet_leaves = 1'000'000;  ///< a tree of 1,111,1
 inline constexpr int skynet_branching = 10;
 inline constexpr std::int64_t coroutine_messages = 1'000'000;  ///< per handler style
 inline constexpr std::int64_t restarts = 20'000;
+/// bench_floor's blocking variants (ping-pong, ask) do this fraction of the count: every
+/// message there costs a futex wake and a context switch, some microseconds each.
+inline constexpr std::int64_t floor_blocking_divisor = 10;
 
 }  // namespace bench::workload

@@ -162,7 +162,14 @@ void skynet(const options& opts) {
     sys.spawn<skynet_node>(&done, &result).tell(count{0, leaves, {}});
     done.wait();
     const double seconds = seconds_since(start);
+    // Every node stops itself after answering; the last ones may still be running now.
+    sys.registry().wait_until_empty();
+    const double ended = seconds_since(start);
+    sys.shutdown();
+    const double joined = seconds_since(start);
     report("skynet", "total", seconds, "s");
+    report("skynet", "all_ended", ended, "s");
+    report("skynet", "shutdown_returned", joined, "s");
     report("skynet", "sum_ok", result == leaves * (leaves - 1) / 2 ? 1 : 0, "bool");
 }
 

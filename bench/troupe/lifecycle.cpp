@@ -67,18 +67,15 @@ void ask(const options& opts) {
     std::vector<double> micros;
     micros.reserve(static_cast<std::size_t>(n));
     std::int64_t sum = 0;
+    // CPU time of every thread over the loop: main's waits and the workers' spins show up here.
+    const double cpu_before = process_cpu_seconds();
     for (std::int64_t i = 0; i < n; ++i) {
         const auto start = clock_type::now();
         sum += target.ask(echo_request{i}).get();
         micros.push_back(seconds_since(start) * 1e6);
     }
-    double total = 0;
-    for (double m : micros) {
-        total += m;
-    }
-    report("ask", "mean", total / static_cast<double>(n), "us");
-    report("ask", "p50", percentile(micros, 0.50), "us");
-    report("ask", "p99", percentile(micros, 0.99), "us");
+    const double cpu = process_cpu_seconds() - cpu_before;
+    report_round_trips("ask", "", micros, cpu);
     if (sum != n * (n - 1) / 2) {
         report("ask", "wrong_replies", 1, "error");
     }

@@ -5,9 +5,9 @@
 int main(int argc, char** argv) {
     using namespace bench::troupe_side;
     static const bench::scenario table[] = {
-        {"pingpong", pingpong}, {"mailbox", mailbox}, {"fanout", fanout},
-        {"spawn", spawn},       {"ask", ask},         {"ring", ring},
-        {"idle", idle},         {"skynet", skynet},   {"coroutine", coroutine},
+        {"pingpong", pingpong}, {"pingpong1", pingpong1}, {"pairs", pairs},   {"mailbox", mailbox},
+        {"fanout", fanout},     {"spawn", spawn},         {"ask", ask},       {"ring", ring},
+        {"ring1", ring1},       {"idle", idle},           {"skynet", skynet}, {"coroutine", coroutine},
         {"restart", restart},
     };
     return bench::run_main(argc, argv, "bench_troupe", table);

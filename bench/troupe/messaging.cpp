@@ -1,11 +1,13 @@
-// troupe side of the messaging scenarios: ping-pong, mailbox throughput and backlog, fan-out/in
-// and the thread ring. Actors keep typed refs to their peers and answer with tell; every
-// scenario signals its end to main through a bench::done_flag.
+// troupe side of the messaging scenarios: ping-pong (on 2 workers, on 1, and 4 x workers pairs
+// at once), mailbox throughput and backlog, fan-out/in and the thread ring (on 2 workers and on
+// 1). Actors keep typed refs to their peers and answer with tell; every scenario signals its end
+// to main through a bench::done_flag or bench::finish_line.
 
 #include "../common/workloads.hpp"
 #include "scenarios.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <thread>
 #include <utility>
@@ -21,46 +23,67 @@ struct token {
     std::int64_t left;
 };
 
-/// A ping-pong player or a ring node: passes the token to `next_` until it runs out.
+/// A ping-pong player or a ring node: passes the token to `next_` until it runs out, then
+/// crosses its lane's finish line.
 class relay : public troupe::actor {
 public:
     struct link {
         troupe::ref<relay> next;
     };
 
-    explicit relay(done_flag& done) : done_(done) {}
+    explicit relay(finish_line& done) : done_(done) {}
 
     void handle(link l) { next_ = std::move(l.next); }
     void handle(token t) {
         if (t.left == 0) {
-            done_.raise();
+            done_.cross();
             return;
         }
         next_.tell(token{t.left - 1});
     }
 
 private:
-    done_flag& done_;
+    finish_line& done_;
     troupe::ref<relay> next_;
 };
 
-/// Spawns `size` relays linked in a circle and times `hops` passes of one token.
-double time_circle(const options& opts, int size, std::int64_t hops) {
+/// Spawns `circles` circles of `size` relays each and times `hops` passes of one token in
+/// every circle, all circles at once; returns the seconds until the last circle finished and
+/// until the first one did.
+std::pair<double, double> time_circles(const options& opts, int circles, int size, std::int64_t hops) {
     troupe::system sys(system_options_for(opts));
-    done_flag done;
+    finish_line done(circles);
     std::vector<troupe::ref<relay>> nodes;
-    nodes.reserve(static_cast<std::size_t>(size));
-    for (int i = 0; i < size; ++i) {
+    nodes.reserve(static_cast<std::size_t>(circles * size));
+    for (int i = 0; i < circles * size; ++i) {
         nodes.push_back(sys.spawn<relay>(done));
     }
-    for (int i = 0; i < size; ++i) {
-        nodes[static_cast<std::size_t>(i)].tell(relay::link{nodes[static_cast<std::size_t>((i + 1) % size)]});
+    for (int c = 0; c < circles; ++c) {
+        for (int i = 0; i < size; ++i) {
+            nodes[static_cast<std::size_t>(c * size + i)].tell(
+                relay::link{nodes[static_cast<std::size_t>(c * size + (i + 1) % size)]});
+        }
     }
     // The links are queued before the token in every mailbox, so each node knows its successor.
     const auto start = clock_type::now();
-    nodes[0].tell(token{hops - 1});  // main's tell is the first of the `hops` messages
+    for (int c = 0; c < circles; ++c) {
+        // main's tell is the first of the circle's `hops` messages
+        nodes[static_cast<std::size_t>(c * size)].tell(token{hops - 1});
+    }
     done.wait();
-    return seconds_since(start);
+    const double all = seconds_since(start);
+    return {all, std::chrono::duration<double>(done.first_crossing() - start).count()};
+}
+
+double time_circle(const options& opts, int size, std::int64_t hops) {
+    return time_circles(opts, 1, size, hops).first;
+}
+
+/// The same options with a single worker thread.
+options one_worker(const options& opts) {
+    options one = opts;
+    one.workers = 1;
+    return one;
 }
 
 // ---- mailbox: 2 sender threads into one actor ---------------------------------------------
@@ -186,6 +209,26 @@ void ring(const options& opts) {
     const std::int64_t hops = opts.count_or(workload::ring_hops);
     const double secs = time_circle(opts, workload::ring_size, hops);
     report("ring", "per_hop", secs * 1e9 / static_cast<double>(hops), "ns");
+}
+
+void pingpong1(const options& opts) {
+    const std::int64_t n = opts.count_or(workload::pingpong_messages);
+    const double secs = time_circle(one_worker(opts), 2, n);
+    report("pingpong1", "per_msg", secs * 1e9 / static_cast<double>(n), "ns");
+}
+
+void ring1(const options& opts) {
+    const std::int64_t hops = opts.count_or(workload::ring_hops);
+    const double secs = time_circle(one_worker(opts), workload::ring_size, hops);
+    report("ring1", "per_hop", secs * 1e9 / static_cast<double>(hops), "ns");
+}
+
+void pairs(const options& opts) {
+    const int n_pairs = static_cast<int>(workload::pairs_per_worker * opts.workers);
+    const std::int64_t per_pair = opts.count_or(workload::pairs_messages) / n_pairs;
+    const auto [all, first] = time_circles(opts, n_pairs, 2, per_pair);
+    report("pairs", "per_msg", all * 1e9 / static_cast<double>(per_pair * n_pairs), "ns");
+    report("pairs", "first_done_at", first / all * 100.0, "%wall");
 }
 
 void mailbox(const options& opts) {
