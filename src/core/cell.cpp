@@ -346,6 +346,61 @@ void cell_base::deliver(untyped_send send) {
     }
 }
 
+namespace {
+/// A continuation of future::then, on its way to run as a turn of the actor that called then.
+class callback_envelope final : public envelope {
+public:
+    explicit callback_envelope(actor_continuation* c) noexcept : c_(c) {}
+    void run(actor&) override { std::exchange(c_, nullptr)->run(); }
+    bool reject(const std::exception_ptr&) noexcept override { return false; }
+    const std::type_info& type() const noexcept override { return typeid(actor_continuation); }
+    kind what() const noexcept override { return kind::callback; }
+    void dispose() noexcept override {
+        if (c_ != nullptr) {  // never ran: the actor ended first
+            discard(*c_);
+        }
+        delete this;
+    }
+    static void discard(actor_continuation& c) noexcept {
+        try {
+            c.discard(std::make_exception_ptr(actor_dead("the actor ended before the continuation could run")));
+        } catch (...) {
+            c.discard(std::current_exception());
+        }
+    }
+
+private:
+    actor_continuation* c_;
+};
+}  // namespace
+
+void post_when_complete(state_base& s, cell_base& home, actor_continuation* c) noexcept {
+    struct post final : continuation {
+        post(cell_base& h, actor_continuation* c) noexcept : home(&h), turn(c) {}
+        void run() noexcept override {
+            try {
+                auto* e = new callback_envelope(turn);
+                if (!home->post_internal(e)) {
+                    e->dispose();  // discards the turn
+                }
+            } catch (...) {
+                callback_envelope::discard(*turn);  // out of memory
+            }
+            delete this;
+        }
+        counted_ptr<cell_base> home;
+        actor_continuation* turn;
+    };
+    post* p = nullptr;
+    try {
+        p = new post(home, c);
+    } catch (...) {
+        callback_envelope::discard(*c);
+        return;
+    }
+    s.add_continuation(p);
+}
+
 }  // namespace detail
 
 actor::actor() : cell_(detail::constructing_cell()) {

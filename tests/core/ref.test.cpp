@@ -842,6 +842,63 @@ TEST(ref, waiting_after_handing_a_promise_on_is_no_deadlock) {
     EXPECT_EQ(b.ask(get_notes{}).get(patience()), "returned / pong from A");
 }
 
+// ---- future::then inside an actor ---------------------------------------------------------
+
+// Inside an actor, a continuation runs as a turn of the asking actor, never inside the turn of
+// the actor that answered (where touching the asker's state would be a data race).
+struct add_via_then {
+    troupe::ref<recorder> other;
+};
+struct total_so_far {};
+struct then_on_dead {
+    troupe::ref<recorder> other;
+};
+
+class accumulator : public troupe::actor {
+public:
+    void handle(add_via_then m) {
+        pending_.push_back(m.other.ask(count{}).then([this](long n) {
+            // The continuation's thread is running this actor, not the one that answered.
+            ran_as_own_turn_ =
+                troupe::detail::running_cell() != nullptr && troupe::detail::running_cell()->id() == self().id();
+            total_ += n + 1;
+        }));
+    }
+    std::pair<long, bool> handle(total_so_far) { return {total_, ran_as_own_turn_}; }
+    std::string handle(then_on_dead m) {
+        auto f = m.other.ask(count{}).then([](long n) { return n; });
+        return outcome([&] { (void)f.get(troupe_test::scaled(500ms)); });  // it waits for this very turn
+    }
+
+private:
+    long total_ = 0;
+    bool ran_as_own_turn_ = false;
+    std::vector<troupe::future<void>> pending_;
+};
+
+TEST(ref, then_inside_an_actor_runs_as_a_turn_of_that_actor) {
+    troupe::system sys(small_system());
+    auto other = sys.spawn<recorder>();
+    auto acc = sys.spawn<accumulator>();
+    acc.tell(add_via_then{other});
+    acc.tell(add_via_then{other});
+    // Each continuation is a turn queued after the reply: poll with asks until both have run.
+    std::pair<long, bool> seen{0, false};
+    for (int i = 0; i < 10'000 && seen.first != 2; ++i) {
+        seen = acc.ask(total_so_far{}).get(patience());
+    }
+    EXPECT_EQ(seen.first, 2);
+    EXPECT_TRUE(seen.second) << "the continuation ran inside another actor's turn";
+}
+
+TEST(ref, waiting_inside_an_actor_for_its_own_continuation_throws_deadlock) {
+    troupe::system sys(small_system());
+    auto other = sys.spawn<recorder>();
+    auto acc = sys.spawn<accumulator>();
+    const std::string result = acc.ask(then_on_dead{other}).get(patience());
+    EXPECT_EQ(result.rfind("deadlock: ", 0), 0u) << result;
+}
+
 // ---- handles and identity ------------------------------------------------------------------
 
 class base_actor : public troupe::actor {

@@ -93,11 +93,16 @@ public:
         return take_value();
     }
 
-    /// Returns a future of `f(value)`. `f` runs on the thread that completes this future, or
-    /// at once if it is already complete; an error skips `f` and passes through. If `f`
-    /// returns a future, the result is that future's result.
+    /// Returns a future of `f(value)`; an error skips `f` and passes through. If `f` returns a
+    /// future, the result is that future's result. Called inside an actor, `f` runs as a turn
+    /// of that actor (after the current handler, in order with its messages), so it may touch
+    /// the actor's state; if the actor has ended by then, the result fails with actor_dead.
+    /// Elsewhere, `f` runs on the thread that completes this future, or at once if it is done.
     template <class F>
     auto then(F f) const;
+    /// For the runtime: as then(), but `f` always runs on the completing thread.
+    template <class F>
+    auto then_anywhere(F f) const;
 
     /// For the runtime: the actor that will complete this future, if known.
     const detail::cell_base* producer() const noexcept { return s_ ? s_->producer() : nullptr; }
@@ -114,6 +119,8 @@ private:
     template <class U>
     friend class future;
 
+    template <class F>
+    auto then_on(F f, detail::cell_base* home) const;
     detail::shared_state<T>& state() const {
         if (!s_) {
             throw no_state("this future has no result to wait for (default-constructed or moved from)");
@@ -317,15 +324,28 @@ void forward_result(const future<R>& inner, promise<R> outer) {
 template <class T>
 template <class F>
 auto future<T>::then(F f) const {
+    return then_on(std::move(f), detail::running_cell());
+}
+
+template <class T>
+template <class F>
+auto future<T>::then_anywhere(F f) const {
+    return then_on(std::move(f), nullptr);
+}
+
+template <class T>
+template <class F>
+auto future<T>::then_on(F f, detail::cell_base* home) const {
     using raw = typename detail::then_result<F, T>::type;
     using R = typename detail::flattened<raw>::type;
     promise<R> out;
     auto result = out.get_future();
-    // The result comes when this one does: a wait on it deadlocks exactly when one on this would.
-    // Set after the promise has moved into the continuation (a move makes the producer unknown).
+    // The result comes when this one does: a wait on it deadlocks exactly when one on this would;
+    // and when `f` runs as a turn of `home`, when home can take that turn. Set after the promise
+    // has moved into the continuation (a move makes the producer unknown).
     detail::state_ptr<detail::shared_state<R>> out_state = out.shared();
-    const detail::cell_base* producer = state().producer();
-    then_state([out = std::move(out), f = std::move(f)](detail::shared_state<T>& src) mutable {
+    const detail::cell_base* producer = home != nullptr ? home : state().producer();
+    auto body = [out = std::move(out), f = std::move(f)](detail::shared_state<T>& src) mutable {
         if (src.has_error()) {
             out.set_exception(src.error());
             return;
@@ -346,7 +366,31 @@ auto future<T>::then(F f) const {
         } else {
             detail::fulfil(out, call);
         }
-    });
+    };
+    if (home == nullptr) {
+        then_state(std::move(body));
+    } else {
+        // Inside an actor: `f` runs as a turn of that actor, never on the thread that completes
+        // this future (inside another actor's turn), so it may touch the actor's state.
+        struct turn final : detail::actor_continuation {
+            turn(decltype(body) b, detail::state_ptr<detail::shared_state<T>> s,
+                 detail::state_ptr<detail::shared_state<R>> o)
+                : body_(std::move(b)), src_(std::move(s)), out_(std::move(o)) {}
+            void run() noexcept override {
+                body_(*src_.get());
+                delete this;
+            }
+            void discard(std::exception_ptr why) noexcept override {
+                out_->try_set_error(std::move(why));
+                delete this;
+            }
+            decltype(body) body_;
+            detail::state_ptr<detail::shared_state<T>> src_;
+            detail::state_ptr<detail::shared_state<R>> out_;
+        };
+        auto* t = new turn(std::move(body), s_, out_state);
+        detail::post_when_complete(state(), *home, t);
+    }
     if (!out_state->ready()) {
         out_state->set_producer(producer);
     }

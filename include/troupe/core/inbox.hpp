@@ -62,7 +62,7 @@ public:
     /// inbox is destroyed first.
     template <class T>
     future<T> receive_async() {
-        return take_async(&typeid(T)).then([](const message& m) { return m.template get<T>(); });
+        return take_async(&typeid(T)).then_anywhere([](const message& m) { return m.template get<T>(); });
     }
     /// A future of the next message of any type.
     future<message> receive_async() { return take_async(nullptr); }

@@ -103,13 +103,13 @@ public:
         if (!requested && target.terminated()) {
             return make_ready_future(false);
         }
-        return target.termination().then([] { return true; });
+        return target.termination().then_anywhere([] { return true; });
     }
     /// A future that completes once the actor has stopped, for whatever reason.
     future<void> terminated() const { return this->cell().termination(); }
     /// A future of why the actor ended, once it has.
     future<exit_reason> exited() const {
-        return this->cell().termination().then([c = this->cell_] { return c->reason(); });
+        return this->cell().termination().then_anywhere([c = this->cell_] { return c->reason(); });
     }
     /// Ends the actor at once: messages still queued are refused (asks fail with
     /// troupe::actor_dead), coroutines are cancelled, children killed; neither on_stop nor

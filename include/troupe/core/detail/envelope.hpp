@@ -34,11 +34,12 @@ public:
     virtual const std::type_info& type() const noexcept = 0;
     /// What kind of entry this is; only the runtime's own envelopes override it.
     enum class kind : unsigned char {
-        message,  ///< a user message or proxy call
-        stop,     ///< a requested stop; always last
-        resume,   ///< resumes a suspended coroutine handler; gets past a paused or closed mailbox
-        kill,     ///< ref.kill(): ends the actor at once; gets past a closed mailbox
-        notice,   ///< another actor ended (down, exit_signal, child_stopped); gets past a closed mailbox
+        message,   ///< a user message or proxy call
+        stop,      ///< a requested stop; always last
+        resume,    ///< resumes a suspended coroutine handler; gets past a paused or closed mailbox
+        kill,      ///< ref.kill(): ends the actor at once; gets past a closed mailbox
+        notice,    ///< another actor ended (down, exit_signal, child_stopped); gets past a closed mailbox
+        callback,  ///< a future's continuation that runs as a turn (future::then inside an actor)
     };
     virtual kind what() const noexcept { return kind::message; }
     /// True for the runtime's own messages, which bypass mailbox bounds.

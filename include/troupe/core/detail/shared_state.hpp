@@ -49,6 +49,16 @@ public:
     continuation* next_ = nullptr;
 };
 
+/// A continuation that runs as a turn of an actor (future::then inside an actor).
+class actor_continuation : public continuation {
+public:
+    /// Called instead of run() when the actor ended before it could take the turn.
+    virtual void discard(std::exception_ptr why) noexcept = 0;
+};
+
+/// The cell whose turn runs on this thread, or null (defined with the cells).
+cell_base* running_cell() noexcept;
+
 /// The type-independent part of a shared state. Reference counted: the promise and every
 /// future hold one reference.
 class state_base {
@@ -235,5 +245,10 @@ public:
 private:
     S* s_ = nullptr;
 };
+
+/// Once `s` completes, posts `c` to `home`'s mailbox to run as a turn of its own (any thread);
+/// `c` is discarded with actor_dead if home has ended by then. Keeps home alive meanwhile.
+/// Defined with the cells.
+void post_when_complete(state_base& s, cell_base& home, actor_continuation* c) noexcept;
 
 }  // namespace troupe::detail
