@@ -1,6 +1,7 @@
 #pragma once
 /// \file
-/// Everything troupe offers, in one include.
+/// Everything troupe offers, in one include. (The async header below needs troupe::async at
+/// link time once used.)
 
 #include <troupe/core/actor.hpp>
 #include <troupe/core/address.hpp>
@@ -20,3 +21,5 @@
 #include <troupe/core/spawn_options.hpp>
 #include <troupe/core/system.hpp>
 #include <troupe/core/timers.hpp>
+
+#include <troupe/async/generator.hpp>

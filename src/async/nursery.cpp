@@ -2,6 +2,9 @@
 
 #include <troupe/async/nursery.hpp>
 
+#include <troupe/core/detail/runtime_thread.hpp>
+#include <troupe/core/spawn_options.hpp>
+
 #include <string>
 
 namespace troupe {
@@ -94,6 +97,85 @@ void nursery_join::await_resume() noexcept {
     if (r != nullptr) {
         r->release();  // ours; the mailbox's went when it resumed us
     }
+}
+
+/// What a nursery host is asked to do: run one nursery block.
+struct run_nursery_block {
+    std::unique_ptr<nursery_block> block;
+};
+
+/// The actor in which a nursery opened from outside any actor runs. Its one handler opens the
+/// nursery, so every task of it resumes on this actor's executor only; then it stops.
+class nursery_host final : public actor {
+public:
+    task<void> handle(run_nursery_block m) {
+        std::unique_ptr<nursery_block> block = std::move(m.block);
+        std::exception_ptr failure;
+        try {
+            // Named first (GCC 12 and temporaries in a co_await expression). The lambda refers
+            // to `block`, which lives in this frame until the nursery has ended.
+            task<void> opened = troupe::open_nursery([&block](nursery& n) { return block->run(n); });
+            co_await std::move(opened);
+        } catch (...) {
+            failure = std::current_exception();
+        }
+        self().stop();  // its one job is done, however it ended
+        if (failure) {
+            std::rethrow_exception(failure);  // to the asker: the thread that opened the nursery
+        }
+    }
+};
+
+namespace {
+
+struct hosted {
+    future<void> ended;      // the nursery's outcome
+    future<void> host_gone;  // the host actor has stopped (after answering)
+};
+
+void refuse_inside_actor(const char* entry) {
+    if (running_cell() != nullptr) {
+        throw error(std::string(entry) +
+                    " is for threads that are not an actor's; inside an actor's coroutine handler, co_await "
+                    "troupe::open_nursery(body) instead");
+    }
+}
+
+hosted start_host(troupe::system& sys, std::unique_ptr<nursery_block> block) {
+    ref<nursery_host> host = sys.spawn<nursery_host>(spawn_options{.name = "nursery"});
+    return hosted{host.ask(run_nursery_block{std::move(block)}), host.terminated()};
+}
+
+bool has_worker_pool(troupe::system& sys) {
+    try {
+        sys.scheduler();  // throws for a system on an executor of its own (a test system's)
+        return true;
+    } catch (const error&) {
+        return false;
+    }
+}
+
+}  // namespace
+
+future<void> start_nursery(troupe::system& sys, std::unique_ptr<nursery_block> block) {
+    refuse_inside_actor("troupe::start_nursery(sys, body)");
+    return start_host(sys, std::move(block)).ended;
+}
+
+void open_nursery(troupe::system& sys, std::unique_ptr<nursery_block> block) {
+    const std::string entry = "troupe::open_nursery(sys, body)";
+    refuse_inside_actor(entry.c_str());  // it would block a worker
+    if (on_runtime_thread()) {
+        throw error(entry + " would block a runtime thread (timers, I/O) until the nursery ends");
+    }
+    if (!has_worker_pool(sys)) {
+        throw error(entry + " blocks until the nursery ends, and system '" + sys.name() +
+                    "' runs its actors only when its own thread runs them (a test system): use "
+                    "troupe::start_nursery(sys, body) and await its future");
+    }
+    hosted h = start_host(sys, std::move(block));
+    h.host_gone.wait();  // it answers first, then stops
+    h.ended.get();
 }
 
 }  // namespace detail

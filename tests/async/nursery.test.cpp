@@ -1,12 +1,17 @@
 #include <troupe/async/nursery.hpp>
 
 #include <troupe/core/system.hpp>
+#include <troupe/testing/test_system.hpp>
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "core/test_support.hpp"
@@ -235,6 +240,202 @@ TEST(nursery, the_deadlock_detector_sees_every_await_of_a_nursery) {
     auto y = sys.spawn<cycle_y>();
     auto z = sys.spawn<cycle_z>();
     EXPECT_EQ(x.ask(start_cycle{y, z}).get(patience()), "deadlock");
+// ---- opened from a thread that is not an actor's --------------------------------------------
+
+struct double_it {
+    int v;
+};
+class doubler : public troupe::actor {
+public:
+    int handle(double_it m) { return m.v * 2; }
+};
+
+/// The class or given name of the actor whose turn runs this ("nursery" for "nursery#3").
+std::string where() {
+    troupe::detail::cell_base* cell = troupe::detail::running_cell();
+    if (cell == nullptr) {
+        return "no actor";
+    }
+    const std::string name = cell->name();
+    return name.substr(0, name.find('#'));
+}
+
+troupe::task<void> ask_double(troupe::ref<doubler> d, int v, std::vector<std::string>& log) {
+    troupe::future<int> reply = d.ask(double_it{v});
+    const int twice = co_await std::move(reply);
+    log.push_back(std::to_string(v) + " doubled is " + std::to_string(twice) + " in " + where());
+}
+
+troupe::task<void> sleep_then_log(std::chrono::milliseconds d, std::vector<std::string>& log) {
+    co_await troupe::sleep_for(d);
+    log.push_back("slept in " + where());
+}
+
+troupe::task<void> fail_soon(std::string what) {
+    co_await troupe::sleep_for(1ms);
+    throw std::runtime_error(what);
+}
+
+troupe::task<void> wait_long(std::vector<std::string>& log) {
+    try {
+        co_await troupe::sleep_for(60s);
+    } catch (const troupe::cancelled&) {
+        log.push_back("long wait cancelled");
+        throw;
+    }
+}
+
+troupe::task<int> value_after(std::chrono::milliseconds d, int v) {
+    co_await troupe::sleep_for(d);
+    co_return v;
+}
+
+TEST(nursery_from_main, waits_for_its_tasks_and_actors) {
+    troupe::system sys(two_workers());
+    auto d = sys.spawn<doubler>();
+    std::vector<std::string> log;  // written on the nursery's actor, read once it has ended
+    troupe::open_nursery(sys, [&](troupe::nursery& n) -> troupe::task<void> {
+        n.start(ask_double(d, 1, log));
+        n.start(sleep_then_log(1ms, log));
+        n.spawn<helper>().tell(finish_now{});  // a child actor the nursery waits for
+        co_await ask_double(d, 2, log);
+    });
+    std::sort(log.begin(), log.end());
+    EXPECT_EQ(log,
+              (std::vector<std::string>{"1 doubled is 2 in nursery", "2 doubled is 4 in nursery", "slept in nursery"}));
+    EXPECT_TRUE(sys.registry().by_type<helper>().empty());
+    EXPECT_EQ(sys.registry().size(), 1u) << "only the doubler: the nursery's own actor has ended";
+}
+
+TEST(nursery_from_main, its_body_may_own_move_only_state) {
+    troupe::system sys(two_workers());
+    int seen = 0;
+    troupe::open_nursery(sys, [box = std::make_unique<int>(42), &seen](troupe::nursery&) -> troupe::task<void> {
+        seen = *box;  // the body lives until the nursery has ended
+        co_return;
+    });
+    EXPECT_EQ(seen, 42);
+}
+
+TEST(nursery_from_main, the_first_error_cancels_the_rest_and_reaches_main_as_a_group) {
+    troupe::system sys(two_workers());
+    std::vector<std::string> log;
+    try {
+        troupe::open_nursery(sys, [&](troupe::nursery& n) -> troupe::task<void> {
+            n.start(fail_soon("first"));
+            n.start(wait_long(log));  // cancelled by the first failure
+            co_return;
+        });
+        ADD_FAILURE() << "no error_group";
+    } catch (const troupe::error_group& g) {
+        EXPECT_EQ(g.errors().size(), 1u);
+        EXPECT_STREQ(g.what(), "1 error in a nursery: std::runtime_error: first");
+    }
+    EXPECT_EQ(log, (std::vector<std::string>{"long wait cancelled"}));
+}
+
+TEST(nursery_from_main, an_actor_that_fails_is_an_error_of_the_nursery) {
+    troupe_test::log_capture quiet;
+    troupe::system sys(two_workers());
+    try {
+        troupe::open_nursery(sys, [&](troupe::nursery& n) -> troupe::task<void> {
+            n.spawn<helper>().tell(run_all{});  // its handler throws: it fails
+            co_return;
+        });
+        ADD_FAILURE() << "no error_group";
+    } catch (const troupe::error_group& g) {
+        ASSERT_EQ(g.errors().size(), 1u);
+        EXPECT_THROW(std::rethrow_exception(g.errors()[0]), troupe::actor_failed);
+    }
+}
+
+TEST(nursery_from_main, move_on_after_and_fail_after_work_inside_it) {
+    troupe::system sys(two_workers());
+    std::optional<int> quick;
+    std::optional<int> slow = 0;
+    std::string strict;
+    troupe::open_nursery(sys, [&](troupe::nursery&) -> troupe::task<void> {
+        quick = co_await troupe::move_on_after(60s, value_after(1ms, 7));
+        slow = co_await troupe::move_on_after(1ms, value_after(60s, 8));
+        try {
+            co_await troupe::fail_after(1ms, value_after(60s, 9));
+        } catch (const troupe::timeout& e) {
+            strict = e.what();
+        }
+    });
+    EXPECT_EQ(quick, 7);
+    EXPECT_EQ(slow, std::nullopt);
+    EXPECT_EQ(strict, "fail_after: the task did not finish in time");
+}
+
+TEST(nursery_from_main, on_a_test_system_start_nursery_runs_it_on_the_manual_clock) {
+    troupe::testing::test_system t;
+    std::vector<std::string> log;
+    auto ended = troupe::start_nursery(t.sys(), [&](troupe::nursery& n) -> troupe::task<void> {
+        n.start(sleep_then_log(10ms, log));
+        std::optional<int> r = co_await troupe::move_on_after(5ms, value_after(20ms, 1));
+        log.push_back(r ? "in time" : "gave up at 5 ms");
+    });
+    t.advance(4ms);
+    EXPECT_TRUE(log.empty());
+    t.advance(1ms);
+    EXPECT_EQ(log, (std::vector<std::string>{"gave up at 5 ms"}));
+    EXPECT_FALSE(ended.ready()) << "the sleeping task still runs";
+    t.advance(5ms);
+    t.await(ended);
+    EXPECT_EQ(log, (std::vector<std::string>{"gave up at 5 ms", "slept in nursery"}));
+}
+
+TEST(nursery_from_main, the_blocking_form_refuses_a_test_system) {
+    troupe::testing::test_system t;
+    try {
+        troupe::open_nursery(t.sys(), [](troupe::nursery&) -> troupe::task<void> { co_return; });
+        ADD_FAILURE() << "no error";
+    } catch (const troupe::error& e) {
+        EXPECT_NE(std::string(e.what()).find("use troupe::start_nursery(sys, body)"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(t.sys().registry().size(), 0u) << "nothing was started";
+}
+
+struct open_from_inside {};
+class impatient : public troupe::actor {
+public:
+    std::string handle(open_from_inside) {
+        try {
+            troupe::open_nursery(self().system(), [](troupe::nursery&) -> troupe::task<void> { co_return; });
+        } catch (const troupe::error& e) {
+            return e.what();
+        }
+        return "it blocked a worker";
+    }
+};
+
+TEST(nursery_from_main, inside_an_actor_the_blocking_form_fails_clearly) {
+    troupe::system sys(two_workers());
+    auto a = sys.spawn<impatient>();
+    EXPECT_EQ(a.ask(open_from_inside{}).get(patience()),
+              "troupe::open_nursery(sys, body) is for threads that are not an actor's; inside an actor's coroutine "
+              "handler, co_await troupe::open_nursery(body) instead");
+}
+
+TEST(nursery_from_main, a_shutdown_meanwhile_cancels_it_and_main_gets_cancelled) {
+    troupe::system sys(two_workers());
+    std::vector<std::string> log;
+    troupe_test::gate waiting;
+    std::thread stopper([&] {
+        if (waiting.wait()) {
+            sys.shutdown();
+        }
+    });
+    EXPECT_THROW(troupe::open_nursery(sys,
+                                      [&](troupe::nursery& n) -> troupe::task<void> {
+                                          n.start(wait_long(log));
+                                          waiting.open();
+                                          co_return;
+                                      }),
+                 troupe::cancelled);
+    stopper.join();
+    EXPECT_EQ(log, (std::vector<std::string>{"long wait cancelled"}));
 }
 
 }  // namespace nursery_tests

@@ -9,6 +9,10 @@
 ///         n.start(fetch(2));
 ///         co_return;
 ///     });
+///
+/// From a thread that is not an actor's (main), the same block runs in an actor of its own:
+///
+///     troupe::open_nursery(sys, [&](troupe::nursery& n) -> troupe::task<void> { ... });  // blocks
 
 #include <troupe/async/await.hpp>
 #include <troupe/async/cancel_scope.hpp>
@@ -16,12 +20,15 @@
 #include <troupe/async/task.hpp>
 #include <troupe/core/detail/cell.hpp>
 #include <troupe/core/exit_reason.hpp>
+#include <troupe/core/future.hpp>
 #include <troupe/core/ref.hpp>
 #include <troupe/core/system.hpp>
 
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <memory>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -145,6 +152,60 @@ task<void> open_nursery(F body) {
     }
     co_await detail::nursery_join{n};
     n.finish(outer);
+}
+
+namespace detail {
+
+/// The block of a nursery opened from outside any actor, with its type erased.
+class nursery_block {
+public:
+    virtual ~nursery_block() = default;
+    virtual task<void> run(nursery& n) = 0;
+};
+
+template <class F>
+class nursery_block_of final : public nursery_block {
+public:
+    explicit nursery_block_of(F body) : body_(std::move(body)) {}
+    task<void> run(nursery& n) override { return body_(n); }
+
+private:
+    F body_;  // lives until the nursery has ended: a coroutine lambda's captures live here
+};
+
+future<void> start_nursery(troupe::system& sys, std::unique_ptr<nursery_block> block);
+void open_nursery(troupe::system& sys, std::unique_ptr<nursery_block> block);
+
+template <class F>
+std::unique_ptr<nursery_block> make_nursery_block(F body) {
+    static_assert(std::is_invocable_r_v<task<void>, F&, nursery&>,
+                  "troupe::open_nursery(sys, body): body must be callable as body(troupe::nursery&) and return a "
+                  "troupe::task<void>");
+    return std::make_unique<nursery_block_of<F>>(std::move(body));
+}
+
+}  // namespace detail
+
+/// Opens a nursery from a thread that is not an actor's (main, a test) and blocks until it has
+/// ended: `body(nursery&)` runs as the coroutine handler of an actor spawned in `sys` for it
+/// (named "nursery"; its tasks resume on that actor only, and the actors `n.spawn` starts are
+/// its children), with open_nursery's semantics; the errors are rethrown here as a
+/// troupe::error_group, and troupe::cancelled if `sys` shut down meanwhile. Returns once that
+/// actor has ended too. Throws troupe::error, without running anything, inside an actor (it
+/// would block a worker: co_await open_nursery(body) there), on a runtime thread, or on a
+/// system without a worker pool (a test system: use start_nursery).
+template <class F>
+void open_nursery(troupe::system& sys, F body) {
+    detail::open_nursery(sys, detail::make_nursery_block(std::move(body)));
+}
+
+/// As open_nursery(sys, body), but returns at once: the future completes once the nursery has
+/// ended, with its errors. What `body` refers to must live until then. On a test system, await it
+/// with test_system::await. Throws troupe::error inside an actor (co_await open_nursery(body)
+/// there: a nursery started this way would not belong to the calling actor).
+template <class F>
+future<void> start_nursery(troupe::system& sys, F body) {
+    return detail::start_nursery(sys, detail::make_nursery_block(std::move(body)));
 }
 
 }  // namespace troupe
