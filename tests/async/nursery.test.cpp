@@ -240,6 +240,8 @@ TEST(nursery, the_deadlock_detector_sees_every_await_of_a_nursery) {
     auto y = sys.spawn<cycle_y>();
     auto z = sys.spawn<cycle_z>();
     EXPECT_EQ(x.ask(start_cycle{y, z}).get(patience()), "deadlock");
+}
+
 // ---- opened from a thread that is not an actor's --------------------------------------------
 
 struct double_it {
