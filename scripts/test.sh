@@ -2,7 +2,7 @@
 # The full check, as CI runs it (.ci/run):
 #   1. installs missing Debian packages (scripts/install-deps.sh);
 #   2. debug preset: builds everything and runs every test (ctest -j2, output on failure);
-#   3. tsan preset: builds with ThreadSanitizer and runs the core and async tests (TSAN_OPTIONS=
+#   3. tsan preset: builds with ThreadSanitizer and runs every test and example (TSAN_OPTIONS=
 #      "halt_on_error=1 second_deadlock_stack=1 suppressions=cmake/tsan.supp",
 #      TROUPE_TEST_TIMEFACTOR=10);
 #   4. with --asan, asan-ubsan preset: AddressSanitizer + UBSan build, every test
