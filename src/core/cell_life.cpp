@@ -320,12 +320,15 @@ void cell_base::take_notice(notice& n) {
             }
         }
     }
+    const bool a_child_ended = std::holds_alternative<child_stopped>(n);
+    // A coroutine handler may adopt the notice's envelope and end at once, freeing it: after
+    // a dispatch that found a handler, `n` is not touched again.
     if (!dispatch_notice(n)) {
         if (auto* signal = std::get_if<exit_signal>(&n)) {
             throw linked_failure("linked actor " + signal->name + " ended: " + signal->reason.describe());
         }
     }
-    if (async_ && async_->settling && std::holds_alternative<child_stopped>(n) &&
+    if (async_ && async_->settling && a_child_ended &&
         async_->pending_how != static_cast<std::uint8_t>(ending::killed)) {
         stop_youngest_child();  // the next child, now that the previous one has ended
     }

@@ -131,14 +131,37 @@ void cell_base::refuse(envelope* e, const char* why) noexcept {
     e->dispose();
 }
 
+namespace {
+/// The envelope whose handler runs on this thread, and whether a coroutine adopted it.
+struct dispatch_slot {
+    envelope* current = nullptr;
+    bool adopted = false;
+};
+thread_local dispatch_slot dispatching;
+}  // namespace
+
+envelope* adopt_dispatched_envelope() noexcept {
+    dispatching.adopted = dispatching.current != nullptr;
+    return dispatching.current;
+}
+
 void cell_base::dispatch(envelope* e) noexcept {
     release_slot(*e);  // it leaves the mailbox's count as it is handled: room for a sender
+    // Saved and restored: a handler may dispatch another actor's turn on this thread (a
+    // blocking wait on a manual scheduler).
+    const dispatch_slot outer = std::exchange(dispatching, {e, false});
+    const std::type_info* type = &e->type();
     try {
         e->run(object());
     } catch (...) {
-        fail(std::current_exception(), e->type());
+        fail(std::current_exception(), *type);
     }
-    e->dispose();
+    // An adopted envelope belongs to its coroutine (it may be gone already: touch nothing).
+    const bool adopted = dispatching.adopted;
+    dispatching = outer;
+    if (!adopted) {
+        e->dispose();
+    }
 }
 
 void cell_base::task_started() {

@@ -270,4 +270,36 @@ TEST(await, a_refused_await_leaves_nothing_registered) {
     EXPECT_TRUE(a.stop(patience()));
 }
 
+// A coroutine handler that takes its message by reference reads the message, not freed memory,
+// after it suspends: the message lives as long as the coroutine.
+struct long_text {
+    std::string text;
+};
+class by_reference : public troupe::actor {
+public:
+    explicit by_reference(troupe::ref<doubler> d) : d_(std::move(d)) {}
+    troupe::task<std::string> handle(const long_text& m) {
+        auto reply = d_.ask(double_it{1});
+        (void)co_await std::move(reply);  // the envelope that held `m` is no longer being run
+        co_return m.text;
+    }
+
+private:
+    troupe::ref<doubler> d_;
+};
+
+TEST(await, a_handler_taking_its_message_by_reference_reads_it_after_suspending) {
+    troupe::system sys(two_workers());
+    auto d = sys.spawn<doubler>();
+    auto r = sys.spawn<by_reference>(d);
+    std::vector<troupe::future<std::string>> replies;
+    for (int i = 0; i < 100; ++i) {
+        replies.push_back(r.ask(long_text{"message number " + std::to_string(i) + " with a long tail of text"}));
+        d.tell(double_it{i});  // fresh envelopes that would reuse a freed one's memory
+    }
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(replies[i].get(patience()), "message number " + std::to_string(i) + " with a long tail of text");
+    }
+}
+
 }  // namespace

@@ -41,6 +41,9 @@ struct task_root {
     const std::type_info* message = nullptr;
     state_base* reply = nullptr;  // one reference, or null for a tell
     void (*finish)(std::coroutine_handle<> frame) noexcept = nullptr;
+    // The envelope the handler was started from: freed after the frame, so that a handler that
+    // takes its message by reference reads it, and not freed memory, after it suspends.
+    envelope* message_envelope = nullptr;
 };
 
 /// The part of a task's promise that does not depend on T.
@@ -231,7 +234,11 @@ void finish_handler(std::coroutine_handle<> frame) noexcept {
     } else {
         unanswered = h.promise().error_;
     }
+    envelope* kept = root.message_envelope;
     h.destroy();
+    if (kept != nullptr) {
+        kept->dispose();
+    }
     cell->task_finished(std::move(unanswered), message);
 }
 
@@ -251,8 +258,9 @@ struct detail::handler_result<task<T>> {
         cell_base* cell = running_cell();
         cell->task_started();
         auto h = t.release();
-        h.promise().root_ = task_root{cell, &message, reply.release_ownership(), &finish_handler<T>};
-        h.resume();
+        h.promise().root_ =
+            task_root{cell, &message, reply.release_ownership(), &finish_handler<T>, adopt_dispatched_envelope()};
+        h.resume();  // may end the coroutine (and free the envelope): the caller touches neither
     }
 };
 

@@ -15,6 +15,13 @@ class actor;
 
 namespace troupe::detail {
 
+/// Takes over the envelope being dispatched on this thread: the dispatcher will not free it,
+/// and the caller must dispose() it later. A coroutine handler does this, so that a message it
+/// takes by reference lives as long as the coroutine. Null outside a dispatch. Defined with
+/// the cells.
+class envelope;
+envelope* adopt_dispatched_envelope() noexcept;
+
 /// One mailbox entry. The typed subclasses know the actor class and the message type, so
 /// handling a message is one virtual call with no lookup.
 class envelope {
