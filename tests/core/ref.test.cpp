@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -160,6 +162,43 @@ TEST(ref, a_tell_to_a_dead_actor_from_inside_an_actor_is_a_dead_letter) {
     EXPECT_TRUE(sender.alive());
     EXPECT_EQ(sys.dead_letters(), before + 2);
     EXPECT_THROW(dead.tell(note{"from outside"}), troupe::actor_dead) << "outside an actor it stays an error";
+}
+
+// A message is converted at the send, on the sender's thread: a C string for a handler that
+// takes std::string is stored as a std::string, so changing the sender's buffer afterwards does
+// not change the message (it used to store the char* and read it later). The untyped address
+// stores it the same way.
+class text_keeper : public troupe::actor {
+public:
+    using handles = troupe::handles<std::string, hold>;
+    explicit text_keeper(journal& log) : log_(log) {}
+    void handle(std::string text) { log_.add(text); }
+    void handle(hold h) {
+        h.entered->open();
+        h.release->wait();
+    }
+
+private:
+    journal& log_;
+};
+
+TEST(ref, a_c_string_is_copied_at_the_send) {
+    journal log;
+    gate entered;
+    gate release;
+    troupe::system sys(small_system());
+    auto r = sys.spawn<text_keeper>(log);
+    r.tell(hold{&entered, &release});
+    ASSERT_TRUE(entered.wait());
+    char buffer[16] = "original";
+    r.tell(buffer);
+    troupe::address a = r;
+    a.tell(buffer);
+    std::snprintf(buffer, sizeof buffer, "%s", "overwritten");
+    release.open();
+    ASSERT_TRUE(r.stop());
+    EXPECT_EQ(log.entries(), (std::vector<std::string>{"original", "original"}));
+    EXPECT_EQ(sys.dead_letters(), 0u);
 }
 
 // TL-05 and LC-12 (fixed): once a stop is requested, a tell is refused at once, never dropped.

@@ -254,9 +254,9 @@ private:
 /// `pairs` endless exchanges on `workers` workers, each started right after a tell to one
 /// bystander: the bystander must still run.
 void expect_bystander_runs(unsigned workers, int pairs) {
+    gate seen;  // outlives the system, whose actors use it
     troupe::system sys(small_system(workers));
     auto done = std::make_shared<std::atomic<bool>>(false);
-    gate seen;
     auto bystander = sys.spawn<witness>(done, seen);
     std::vector<troupe::ref<bouncer>> starters;
     for (int p = 0; p < pairs; ++p) {
@@ -299,10 +299,10 @@ private:
 };
 
 TEST(scheduler, a_thief_takes_the_next_job_of_a_worker_stuck_in_a_long_turn) {
+    gate seen;  // the gates outlive the system, whose actors use them
+    gate release;
     troupe::system sys(small_system(2));
     auto done = std::make_shared<std::atomic<bool>>(false);
-    gate seen;
-    gate release;
     auto bystander = sys.spawn<witness>(done, seen);
     auto h = sys.spawn<holder>(release);
     h.tell(hold{bystander});

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 namespace troupe {
@@ -28,7 +29,7 @@ public:
     /// mailbox refuses; a type the target does not handle goes to dead letters (logged).
     template <class M>
     void tell(M&& msg) const {
-        message box(std::forward<M>(msg));
+        message box(stored(std::forward<M>(msg)));
         target().deliver({box, nullptr, nullptr});
     }
     /// Sends `msg` and returns a future of the reply, which must be of type R. Never throws:
@@ -40,7 +41,7 @@ public:
         detail::state_ptr<detail::shared_state<R>> reply(detail::shared_state<R>::make());
         auto result = detail::make_future(reply);
         try {
-            message box(std::forward<M>(msg));
+            message box(stored(std::forward<M>(msg)));
             target().deliver({box, reply.get(), &typeid(R)});
         } catch (...) {
             reply->try_set_error(std::current_exception());
@@ -62,6 +63,16 @@ public:
     detail::endpoint* get() const noexcept { return endpoint_.get(); }
 
 private:
+    /// As a typed ref stores it: a C string as std::string, anything else as it is.
+    template <class M>
+    static decltype(auto) stored(M&& msg) {
+        using decayed = std::decay_t<M>;
+        if constexpr (std::is_same_v<decayed, char*> || std::is_same_v<decayed, const char*>) {
+            return std::string(msg);
+        } else {
+            return std::forward<M>(msg);
+        }
+    }
     detail::endpoint& target() const {
         if (!endpoint_) {
             throw actor_dead("cannot send through an empty address");

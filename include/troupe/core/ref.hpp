@@ -40,24 +40,34 @@ public:
     /// For the runtime: a ref to the actor in `cell`.
     explicit ref(detail::counted_ptr<detail::cell_base> cell) : base(std::move(cell), {}) {}
 
+    /// Checks at compile time that A handles a message sent as an M, and how it is stored.
+    template <class M>
+    static constexpr void check_message() {
+        using how = detail::message_for<A, M>;
+        static_assert(!how::needs_conversion,
+                      "troupe: this message reaches a handle() only through a conversion to another type; "
+                      "convert it at the call (e.g. tell(std::string(buffer))): a message is stored as the "
+                      "type it is sent as, and converting it later on the actor's thread could read memory "
+                      "the sender has since changed");
+        static_assert(how::handled,
+                      "troupe: the actor has no handle() overload for this message type: add "
+                      "`R handle(Message)` to the actor class, or send a type it handles");
+    }
+
     /// Sends `msg` without waiting. Never blocks (unless the actor's bounded mailbox says so);
     /// throws troupe::actor_dead if the actor no longer takes messages.
     template <class M>
     void tell(M&& msg) const {
-        using message_type = std::decay_t<M>;
-        static_assert(detail::handles_v<A, message_type>,
-                      "troupe: the actor has no handle() overload for this message type: add "
-                      "`R handle(Message)` to the actor class, or send a type it handles");
+        using message_type = detail::message_for_t<A, M>;
+        check_message<M>();
         this->cell().send_or_throw(new detail::tell_envelope<A, message_type>(std::forward<M>(msg)));
     }
     /// Like tell, but reports a refusal (dead actor, full mailbox) by returning false instead
     /// of throwing. The refused message is destroyed.
     template <class M>
     bool try_tell(M&& msg) const noexcept {
-        using message_type = std::decay_t<M>;
-        static_assert(detail::handles_v<A, message_type>,
-                      "troupe: the actor has no handle() overload for this message type: add "
-                      "`R handle(Message)` to the actor class, or send a type it handles");
+        using message_type = detail::message_for_t<A, M>;
+        check_message<M>();
         if (!this->cell_) {
             return false;
         }
@@ -77,10 +87,8 @@ public:
     /// throws (troupe::actor_dead).
     template <class M>
     auto ask(M&& msg) const -> future<detail::reply_t<A, std::decay_t<M>>> {
-        using message_type = std::decay_t<M>;
-        static_assert(detail::handles_v<A, message_type>,
-                      "troupe: the actor has no handle() overload for this message type: add "
-                      "`R handle(Message)` to the actor class, or send a type it handles");
+        using message_type = detail::message_for_t<A, M>;
+        check_message<M>();
         using R = detail::reply_t<A, message_type>;
         return this->template ask_with<R>([&](detail::state_ptr<detail::shared_state<R>> reply) {
             return new detail::message_envelope<A, message_type, R>(std::forward<M>(msg), std::move(reply));

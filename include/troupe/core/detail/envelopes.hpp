@@ -8,6 +8,8 @@
 
 #include <concepts>
 #include <exception>
+#include <string>
+#include <string_view>
 #include <type_traits>
 #include <typeinfo>
 #include <utility>
@@ -35,6 +37,49 @@ concept promising_handler = declares_reply<M> && requires(A& a, M m, promise<typ
 /// True if actors of class A handle messages of type M.
 template <class A, class M>
 inline constexpr bool handles_v = returning_handler<A, M> || promising_handler<A, M>;
+
+/// Converts to M&& and to nothing else: a handler reached from it takes an M without a
+/// user-defined conversion (at most a standard one, such as int to long). Never defined.
+template <class M>
+struct exactly {
+    operator M&&() const;
+};
+/// True if a handler of A takes an M as it is (no constructor of another type runs on it).
+template <class A, class M>
+concept handles_as_is = requires(A& a) {
+    a.handle(std::declval<exactly<M>>());
+}
+|| (declares_reply<M> &&
+    requires(A & a, promise<typename M::reply_type> p) { a.handle(std::declval<exactly<M>>(), std::move(p)); });
+
+/// A C string: sent as std::string, which owns its characters.
+template <class M>
+inline constexpr bool is_c_string_v = std::is_same_v<M, char*> || std::is_same_v<M, const char*>;
+
+/// A type that refers to characters or objects it does not own.
+template <class M>
+inline constexpr bool is_non_owning_v =
+    std::is_pointer_v<M> || std::is_same_v<M, std::string_view> || std::is_same_v<M, std::wstring_view>;
+
+/// What a message sent as an argument of type Arg is stored as. A message is stored at the send
+/// and given to the handler later, on the actor's thread; a `char*` stored for a
+/// handle(std::string) would be read after the sender's buffer changed. So a C string is stored
+/// as std::string when a handler takes that; any other argument that does not own what it
+/// refers to (a pointer, a string_view) must reach a handler without a conversion to another
+/// type, or the send is refused at compile time. Values are stored as their own (decayed) type.
+template <class A, class Arg>
+struct message_for {
+    using decayed = std::decay_t<Arg>;
+    static constexpr bool as_string =
+        is_c_string_v<decayed> && !handles_as_is<A, decayed> && handles_as_is<A, std::string>;
+    using type = std::conditional_t<as_string, std::string, decayed>;
+    static constexpr bool handled = as_string || handles_v<A, decayed>;
+    /// A non-owning argument that some handler takes only through a conversion to another type.
+    static constexpr bool needs_conversion =
+        !as_string && is_non_owning_v<decayed> && !handles_as_is<A, decayed> && handles_v<A, decayed>;
+};
+template <class A, class Arg>
+using message_for_t = typename message_for<A, Arg>::type;
 
 /// How a handler's return value answers an ask. troupe::async specializes it for task<T>:
 /// such a handler is a coroutine, started by the runtime, whose result is the reply.
