@@ -150,11 +150,11 @@ void cell_base::dispatch(envelope* e) noexcept {
     // Saved and restored: a handler may dispatch another actor's turn on this thread (a
     // blocking wait on a manual scheduler).
     const dispatch_slot outer = std::exchange(dispatching, {e, false});
-    const std::type_info* type = &e->type();
     try {
         e->run(object());
     } catch (...) {
-        fail(std::current_exception(), *type);
+        // Not adopted: a coroutine adopts its envelope just before a resume that cannot throw.
+        fail(std::current_exception(), e->type());
     }
     // An adopted envelope belongs to its coroutine (it may be gone already: touch nothing).
     const bool adopted = dispatching.adopted;
