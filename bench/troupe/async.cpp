@@ -201,7 +201,7 @@ void restart(const options& opts) {
             restarted.hit();
         }
         if (e.restarts < static_cast<std::uint32_t>(n)) {
-            (void)troupe::ref<fragile>(e.who.cell_handle()).try_tell(crash{});
+            (void)troupe::ref<fragile>(e.who.endpoint_handle()).try_tell(crash{});
         }
     };
     troupe::system sys(system_options_for(opts));

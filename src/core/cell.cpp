@@ -63,7 +63,8 @@ void log_returned_error(const std::type_info& message, const std::exception_ptr&
 }
 
 cell_base::cell_base(system_state& sys, const spawn_options& options, reentrancy policy)
-    : mailbox_(true),
+    : actor_endpoint(true),
+      mailbox_(true),
       executor_(sys.pooled),
       system_(&sys),
       id_(sys.next_id.fetch_add(1, std::memory_order_relaxed)),

@@ -253,7 +253,7 @@ exit_reason cell_base::reason() const {
 
 namespace {
 /// What a notice says about `c`, which has ended.
-ended ended_of(cell_base& c) {
+ended ended_of(actor_endpoint& c) {
     return ended{address(counted_ptr<endpoint>(&c)), c.id(), c.name(), c.reason()};
 }
 }  // namespace
@@ -276,24 +276,27 @@ void cell_base::place_child(cell_base& child, std::size_t position) {
     kids.insert(kids.begin() + static_cast<std::ptrdiff_t>(std::min(position, kids.size())), std::move(moved));
 }
 
-void cell_base::monitor(cell_base& target) {
+void cell_base::monitor(actor_endpoint& target) {
     if (!handles_notice(0)) {
         throw error(name() + " monitors " + target.name() + " but has no handle(troupe::down) to be told");
     }
-    target.termination().then_state([watcher = counted_ptr<cell_base>(this), t = counted_ptr<cell_base>(&target)](
+    target.termination().then_state([watcher = counted_ptr<cell_base>(this), t = counted_ptr<actor_endpoint>(&target)](
                                         auto&) { watcher->post_notice(down{ended_of(*t)}); });
 }
 
-void cell_base::link(cell_base& other) {
+void cell_base::link(actor_endpoint& other) {
     if (&other == this) {
         throw error(name() + " cannot link to itself");
     }
-    auto tell_if_abnormal = [](cell_base& from, cell_base& to) {
-        from.termination().then_state([f = counted_ptr<cell_base>(&from), t = counted_ptr<cell_base>(&to)](auto&) {
-            if (f->reason().abnormal()) {
-                t->post_notice(exit_signal{ended_of(*f)});
-            }
-        });
+    // Either end may be an endpoint that is not a cell (an actor in another process): it is
+    // told through post_notice, and tells through its termination and reason.
+    auto tell_if_abnormal = [](actor_endpoint& from, actor_endpoint& to) {
+        from.termination().then_state(
+            [f = counted_ptr<actor_endpoint>(&from), t = counted_ptr<actor_endpoint>(&to)](auto&) {
+                if (f->reason().abnormal()) {
+                    t->post_notice(exit_signal{ended_of(*f)});
+                }
+            });
     };
     tell_if_abnormal(other, *this);
     tell_if_abnormal(*this, other);

@@ -187,6 +187,15 @@ void throw_empty_ref() {
     throw actor_dead("cannot send through an empty ref");
 }
 
+void throw_needs_local(const char* operation, const endpoint& target) {
+    throw error(std::string(operation) + " needs an actor of this process, and " + target.name() + " is not one");
+}
+
+void throw_not_local(const endpoint& target) {
+    throw error("proxy calls (call, defer, get, set, member) reach only actors in this process, and " + target.name() +
+                " is not one: send it messages instead");
+}
+
 void throw_reply_mismatch(const std::type_info& message, const std::type_info& actual, const std::type_info& expected) {
     throw error("the handler of " + type_name(message) + " replies with " + type_name(actual) + ", not " +
                 type_name(expected));

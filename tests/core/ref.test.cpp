@@ -810,8 +810,8 @@ TEST(ref, a_wait_whose_reply_has_come_closes_no_cycle) {
     troupe::system sys(small_system());
     auto a = sys.spawn<partner>();
     auto b = sys.spawn<partner>();
-    const auto& cell_a = *a.cell_handle();
-    const auto& cell_b = *b.cell_handle();
+    const auto& cell_a = *a.local_cell();
+    const auto& cell_b = *b.local_cell();
     troupe::promise<int> reply_from_b;
     reply_from_b.shared()->set_producer(&cell_b);
     troupe::detail::add_wait_edge(cell_a, *reply_from_b.shared().get());  // a waits for b...

@@ -45,7 +45,7 @@ public:
 
 /// A ref<configured> from the ref<actor> a start returns.
 troupe::ref<configured> typed(const troupe::ref<troupe::actor>& r) {
-    return troupe::ref<configured>(r.cell_handle());
+    return troupe::ref<configured>(r.endpoint_handle());
 }
 
 TEST(child_spec, holds_a_name_a_class_and_a_permanent_policy_by_default) {

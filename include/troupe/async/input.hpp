@@ -141,8 +141,10 @@ input_task run_blocking(const ref<A>& target, F fn, H handler) {
     if (!target) {
         throw actor_dead("troupe::run_blocking: the ref is empty");
     }
+    detail::counted_ptr<detail::cell_base> home(&detail::local_cell_of(target, "troupe::run_blocking"));
+    troupe::system& sys = home->system();
     auto call = std::make_shared<detail::blocking_call>();
-    auto work = [cell = target.cell_handle(), fn = std::move(fn), handler = std::move(handler), call]() mutable {
+    auto work = [cell = std::move(home), fn = std::move(fn), handler = std::move(handler), call]() mutable {
         if (!call->active() || !cell->alive()) {
             call->drop();
             return;
@@ -165,8 +167,7 @@ input_task run_blocking(const ref<A>& target, F fn, H handler) {
             call->drop();
         }
     };
-    detail::submit_blocking(target.cell_handle()->system(),
-                            std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
+    detail::submit_blocking(sys, std::make_unique<detail::blocking_job_of<decltype(work)>>(std::move(work)));
     return input_task(std::move(call));
 }
 
@@ -227,7 +228,8 @@ input_task watch_readable(const ref<A>& target, int fd, H handler) {
     if (!target) {
         throw actor_dead("troupe::watch_readable: the ref is empty");
     }
-    auto w = std::make_shared<detail::readable_watch<A, H>>(target.cell_handle(), std::move(handler));
+    detail::counted_ptr<detail::cell_base> home(&detail::local_cell_of(target, "troupe::watch_readable"));
+    auto w = std::make_shared<detail::readable_watch<A, H>>(std::move(home), std::move(handler));
     detail::start_watch(w, fd);
     return input_task(std::move(w));
 }

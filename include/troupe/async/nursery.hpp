@@ -88,7 +88,7 @@ public:
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) {
         ref<A> child = cell_->system().template spawn<A>(std::forward<Args>(args)...);
-        cell_->adopt(*child.cell_handle());
+        cell_->adopt(*child.local_cell());
         actors_.emplace_back(child);
         start(watch(ref<actor>(child)));
         return child;

@@ -17,6 +17,9 @@ namespace detail {
 std::string type_name(const std::type_info& t);
 /// The name without its namespaces ("pinger" for app::pinger), used to name actors.
 std::string short_type_name(const std::type_info& t);
+/// A C string: sent as std::string, which owns its characters.
+template <class M>
+inline constexpr bool is_c_string_v = std::is_same_v<M, char*> || std::is_same_v<M, const char*>;
 }  // namespace detail
 
 /// A message of any type. Inboxes hand these out; `is<T>()` and `get<T>()` look inside.

@@ -39,10 +39,14 @@ struct proxy_get {};
 struct proxy_set {};
 
 [[noreturn]] void throw_empty_ref();
+/// Thrown by a proxy call through a ref to an actor that is not in this process.
+[[noreturn]] void throw_not_local(const endpoint& target);
 }  // namespace detail
 
 /// Reaches the object `Path(actor)` of type T inside an actor of class A. Every operation is
-/// a message to the actor, handled in order with its other messages.
+/// a message to the actor, handled in order with its other messages. The functions travel as
+/// C++ closures, so they reach only actors of this process: through a ref to an actor
+/// elsewhere, every operation throws troupe::error.
 template <class A, class T, class Path>
 class proxy {
 public:
@@ -88,18 +92,28 @@ public:
     /// fields are reached through it, at any depth.
     template <class V, class C>
     requires(!std::is_function_v<V>) proxy<A, V, detail::member_path<Path, V C::*>> member(V C::*field)
-    const { return proxy<A, V, detail::member_path<Path, V C::*>>(cell_, {path_, field}); }
+    const { return proxy<A, V, detail::member_path<Path, V C::*>>(target_, {path_, field}); }
 
-    /// For the runtime: a proxy of `path` inside the actor of `cell`.
-    proxy(detail::counted_ptr<detail::cell_base> cell, Path path) : cell_(std::move(cell)), path_(std::move(path)) {}
+    /// For the runtime: a proxy of `path` inside the actor `target`.
+    proxy(detail::counted_ptr<detail::actor_endpoint> target, Path path)
+        : target_(std::move(target)), path_(std::move(path)) {}
     proxy() = default;
 
 protected:
-    detail::cell_base& cell() const {
-        if (!cell_) {
+    /// The actor's endpoint; throws troupe::actor_dead for an empty ref.
+    detail::actor_endpoint& target() const {
+        if (!target_) {
             detail::throw_empty_ref();
         }
-        return *cell_;
+        return *target_;
+    }
+    /// The actor's cell; throws for an empty ref or an actor that is not in this process.
+    detail::cell_base& cell() const {
+        detail::cell_base* c = target().local();
+        if (c == nullptr) {
+            detail::throw_not_local(*target_);
+        }
+        return *c;
     }
     /// Sends the envelope `make(reply state)` builds and returns the future of that reply; the
     /// actor is recorded as its producer (for deadlock checks). A refused send fails the future.
@@ -128,7 +142,7 @@ protected:
         };
     }
 
-    detail::counted_ptr<detail::cell_base> cell_;
+    detail::counted_ptr<detail::actor_endpoint> target_;
     Path path_{};
 };
 

@@ -122,23 +122,23 @@ private:
 template <class A, class... Args>
 ref<A> context::spawn(Args&&... args) const {
     ref<A> child = system().template spawn<A>(std::forward<Args>(args)...);
-    cell_->adopt(*child.cell_handle());
+    cell_->adopt(*child.local_cell());
     return child;
 }
 
 template <class A>
 void context::place_child(const ref<A>& child, std::size_t position) const {
-    cell_->place_child(*child.cell_handle(), position);
+    cell_->place_child(detail::local_cell_of(child, "place_child"), position);
 }
 
 template <class A>
 void context::monitor(const ref<A>& target) const {
-    cell_->monitor(*target.cell_handle());
+    cell_->monitor(detail::endpoint_of(target, "monitor"));
 }
 
 template <class A>
 void context::link(const ref<A>& other) const {
-    cell_->link(*other.cell_handle());
+    cell_->link(detail::endpoint_of(other, "link"));
 }
 
 }  // namespace troupe

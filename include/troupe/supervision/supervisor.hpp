@@ -138,7 +138,7 @@ public:
     template <class A>
     ref<A> handle(which_child<A> q) const {
         static_assert(std::is_base_of_v<actor, A>, "troupe::which_child<A>: A must derive from troupe::actor");
-        return ref<A>(current_of(q.name, typeid(A)).cell_handle());
+        return ref<A>(current_of(q.name, typeid(A)).endpoint_handle());
     }
     /// Every child, in start order.
     std::vector<child_info> handle(which_children) const;

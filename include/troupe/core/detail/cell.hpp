@@ -67,7 +67,7 @@ protected:
 struct cell_extras;
 
 /// A notice about another actor's end, delivered by the runtime.
-using notice = std::variant<down, exit_signal, child_stopped>;
+using notice = end_notice;
 
 /// The wait-for graph of actors: `waiter` waits (blocked, or suspended under
 /// reentrancy::none) for `awaited`, a reply or a stop that the state's producer gives. Throws
@@ -82,7 +82,7 @@ cell_base*& constructing_cell() noexcept;
 /// The cell whose turn is running on this thread, or null.
 cell_base* running_cell() noexcept;
 
-class cell_base : public job, public endpoint {
+class cell_base : public job, public actor_endpoint {
 public:
     /// Cells come from the same per-thread pools as envelopes: spawned on one thread, they are
     /// usually freed on another (the worker that runs their last turn).
@@ -102,16 +102,16 @@ public:
     void send_or_reject(envelope* e) noexcept;
 
     /// Requests a stop after the messages already queued. False if already stopping/stopped.
-    bool request_stop();
+    bool request_stop() override;
     /// Stops at once: queued messages are refused, coroutines cancelled, children killed.
     /// False if the actor had already ended.
-    bool kill();
+    bool kill() override;
     /// Why the actor ended. Only once terminated().
-    exit_reason reason() const;
+    exit_reason reason() const override;
     /// Completes once the actor has stopped (normally, by failure, or failing to start).
-    future<void> termination();
+    future<void> termination() override;
     /// True once the actor has stopped for good.
-    bool terminated() const noexcept;
+    bool terminated() const noexcept override;
 
     bool alive() const noexcept override { return !mailbox_.closed(); }
     std::uint64_t id() const noexcept override { return id_; }
@@ -161,11 +161,12 @@ public:
     /// Moves a live child to `position` in the start order (0 = oldest; clamped to the end).
     void place_child(cell_base& child, std::size_t position);
     /// This actor gets a troupe::down when `target` ends. Throws if the actor has no handler.
-    void monitor(cell_base& target);
+    /// The target may be an endpoint that is not a cell (an actor in another process).
+    void monitor(actor_endpoint& target);
     /// This actor and `other` get a troupe::exit_signal when the other ends abnormally.
-    void link(cell_base& other);
+    void link(actor_endpoint& other);
     /// Posts a notice about another actor's end (any thread). False once this one has finished.
-    bool post_notice(notice n) noexcept;
+    bool post_notice(notice n) noexcept override;
     /// Handles a notice on this actor's executor (runs the user's handler, if any).
     void take_notice(notice& n);
 
@@ -228,6 +229,10 @@ private:
     ending end_ = ending::normal;  // written before termination is published
     std::atomic<bool> kill_requested_{false};
 };
+
+inline cell_base* actor_endpoint::local() noexcept {
+    return is_cell_ ? static_cast<cell_base*>(this) : nullptr;
+}
 
 /// An actor class's `static constexpr troupe::reentrancy reentrancy_policy`, or none.
 template <class A>

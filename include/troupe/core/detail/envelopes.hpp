@@ -5,6 +5,7 @@
 
 #include <troupe/core/detail/envelope.hpp>
 #include <troupe/core/future.hpp>
+#include <troupe/core/message.hpp>
 
 #include <concepts>
 #include <exception>
@@ -51,10 +52,6 @@ concept handles_as_is = requires(A& a) {
 }
 || (declares_reply<M> &&
     requires(A & a, promise<typename M::reply_type> p) { a.handle(std::declval<exactly<M>>(), std::move(p)); });
-
-/// A C string: sent as std::string, which owns its characters.
-template <class M>
-inline constexpr bool is_c_string_v = std::is_same_v<M, char*> || std::is_same_v<M, const char*>;
 
 /// A type that refers to characters or objects it does not own.
 template <class M>
