@@ -1,25 +1,30 @@
 #!/usr/bin/env bash
-# The full check, as CI runs it (.ci/run):
+# The full check, as CI runs it (.ci/run runs exactly this, with no arguments):
 #   1. installs missing Debian packages (scripts/install-deps.sh);
-#   2. debug preset: builds everything and runs every test (ctest -j2, output on failure);
-#   3. tsan preset: builds with ThreadSanitizer and runs every test and example (TSAN_OPTIONS=
+#   2. tsan preset: builds with ThreadSanitizer and runs every test and example (TSAN_OPTIONS=
 #      "halt_on_error=1 second_deadlock_stack=1 suppressions=cmake/tsan.supp",
 #      TROUPE_TEST_TIMEFACTOR=10);
-#   4. with --asan, asan-ubsan preset: AddressSanitizer + UBSan build, every test
-#      (TROUPE_TEST_TIMEFACTOR=5);
-#   5. clang-format --dry-run --Werror over the repository's *.hpp and *.cpp files.
+#   3. asan-ubsan preset: AddressSanitizer + UBSan build, every test, example, install and
+#      compile-fail check (TROUPE_TEST_TIMEFACTOR=5);
+#   4. clang-format --dry-run --Werror over the repository's *.hpp and *.cpp files.
+# With --quick: the debug preset (every test, no sanitizer) and clang-format only, for a fast
+# local loop; --debug adds the debug stage to the full check. (--asan, once the switch for
+# stage 3, is still accepted and changes nothing.)
 # Every stage runs even after an earlier one failed; the exit status is non-zero if any did.
 # Warnings are errors when CI=true (the presets read it): `CI=true scripts/test.sh` locally.
 #
-#   scripts/test.sh [--asan]
+#   scripts/test.sh [--quick | --debug]
 set -euo pipefail
 
-usage() { sed -n '2,14s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
 
-run_asan=0
+run_debug=0
+run_sanitizers=1
 for arg in "$@"; do
     case "$arg" in
-        --asan) run_asan=1 ;;
+        --asan) ;;
+        --debug) run_debug=1 ;;
+        --quick) run_debug=1; run_sanitizers=0 ;;
         -h | --help) usage; exit 0 ;;
         *) echo "test.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac
@@ -91,14 +96,15 @@ format_stage() {
 
 total_started=$SECONDS
 
-preset_stage debug
+if [[ $run_debug -eq 1 ]]; then
+    preset_stage debug
+fi
 
-# cmake/tsan.supp: libstdc++'s uninstrumented exception refcounts (see the file).
-export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/cmake/tsan.supp"
-TROUPE_TEST_TIMEFACTOR=10 preset_stage tsan
-unset TSAN_OPTIONS
-
-if [[ $run_asan -eq 1 ]]; then
+if [[ $run_sanitizers -eq 1 ]]; then
+    # cmake/tsan.supp: libstdc++'s uninstrumented exception refcounts (see the file).
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$root/cmake/tsan.supp"
+    TROUPE_TEST_TIMEFACTOR=10 preset_stage tsan
+    unset TSAN_OPTIONS
     TROUPE_TEST_TIMEFACTOR=5 preset_stage asan-ubsan
 fi
 
