@@ -96,9 +96,18 @@ bool cell_base::hold_back(envelope* e) noexcept {
     if (k == envelope::kind::resume || k == envelope::kind::kill) {
         return false;
     }
-    if (k == envelope::kind::message && kill_requested_.load(std::memory_order_acquire)) {
-        refuse(e, "was killed before handling the message");
-        return true;
+    if (kill_requested_.load(std::memory_order_acquire)) {
+        if (k == envelope::kind::message) {
+            refuse(e, "was killed before handling the message");
+            return true;
+        }
+        if (k == envelope::kind::stop) {
+            // A kill overtakes a stop still queued: no on_stop, the ending is `killed`. The kill
+            // follows (kill() posts it after raising the flag, or the actor had already ended),
+            // and whoever waits for the stop waits for the end it brings.
+            e->dispose();
+            return true;
+        }
     }
     if (!async_) {
         return false;

@@ -88,6 +88,35 @@ TEST(exit_reason, kill_refuses_the_queued_messages) {
     EXPECT_FALSE(b.kill()) << "already ended";
 }
 
+/// Blocks in a handler until its gate opens; records on_stop.
+class held_subject : public troupe::actor {
+public:
+    held_subject(journal* log, troupe_test::gate* g) : log_(log), gate_(g) {}
+    void handle(quit) { gate_->wait(); }
+
+protected:
+    void on_stop() override { log_->add("on_stop"); }
+
+private:
+    journal* log_;
+    troupe_test::gate* gate_;
+};
+
+// A kill overtakes a stop that is still queued: the actor is killed, not stopped.
+TEST(exit_reason, a_kill_overtakes_a_queued_stop) {
+    journal log;
+    troupe_test::gate release;
+    troupe::system sys(small_system());
+    auto a = sys.spawn<held_subject>(&log, &release);
+    a.tell(quit{});  // busy (or about to be) until the gate opens
+    auto stopped = a.stop_async();
+    EXPECT_TRUE(a.kill());
+    release.open();
+    EXPECT_EQ(a.exited().get(patience()).what, kind::killed);
+    EXPECT_TRUE(stopped.get(patience())) << "the stop's waiter learns the actor has ended";
+    EXPECT_TRUE(log.entries().empty()) << "on_stop ran after a kill";
+}
+
 struct watch {
     troupe::ref<subject> target;
 };
