@@ -22,8 +22,12 @@ public:
 
     void deliver(untyped_send send) override {
         if (send.reply != nullptr) {
-            send.reply->try_set_error(std::make_exception_ptr(
-                unhandled_message(name() + " is an inbox: it takes messages but does not answer asks")));
+            // A closed inbox is dead, as an ended actor is; an open one never answers.
+            send.reply->try_set_error(
+                alive() ? std::make_exception_ptr(
+                              unhandled_message(name() + " is an inbox: it takes messages but does not answer asks"))
+                        : std::make_exception_ptr(
+                              actor_dead(name() + " is closed: it did not take the " + send.msg.type_name())));
             return;
         }
         std::optional<promise<message>> taker;

@@ -136,6 +136,8 @@ TEST(inbox, a_destroyed_inbox_refuses_messages) {
         EXPECT_EQ(std::string(e.what()),
                   "inbox#" + std::to_string(addr.id()) + " is closed: it did not take the inbox_tests::a_msg");
     }
+    // An ask of a closed inbox fails as an ask of an ended actor does.
+    EXPECT_THROW((void)addr.ask<int>(a_msg{2}).get(patience()), troupe::actor_dead);
 }
 
 // Ids come from the system, like actors'.
