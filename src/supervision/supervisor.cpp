@@ -203,7 +203,7 @@ bool supervisor::restart(std::size_t i) {
             s.current = s.spec.start(self());
             keep_spec_order(i);
             ++s.restarts;
-            report({supervisor_event::kind::started, s.spec.name(), s.current, {}, false, s.restarts - 1});
+            report({supervisor_event::kind::started, s.spec.name(), s.current, {}, false, s.restarts});
             return true;
         } catch (...) {
             if (closing()) {

@@ -129,6 +129,27 @@ TEST(supervisor, one_for_all_stops_the_others_in_reverse_order_then_starts_all_i
     EXPECT_EQ(log.entries_from(9), (strings{"c stop", "b stop", "a stop"}));
 }
 
+TEST(supervisor, a_start_event_counts_the_restarts_so_far) {
+    troupe_test::log_capture quiet;
+    event_log log;
+    event_log starts;
+    troupe::system sys(small_system());
+    auto spec = spec_of(troupe::restart_strategy::one_for_one, log, {"a"}, starts);
+    spec.observer = [&starts](const troupe::supervisor_event& e) {
+        if (e.what == troupe::supervisor_event::kind::started) {
+            starts.add(e.child + " " + std::to_string(e.restarts));
+        }
+    };
+    auto sup = sys.spawn<troupe::supervisor>(std::move(spec));
+    for (int i = 1; i <= 2; ++i) {
+        current(sup, "a").tell(crash{});
+        log.wait_for("a start", static_cast<std::size_t>(i) + 1);
+    }
+    starts.wait_for("a 2", 1);
+    EXPECT_EQ(starts.entries(), (strings{"a 0", "a 1", "a 2"})) << "the first start, then each restart";
+    EXPECT_EQ(sup.ask(troupe::which_children{}).get(patience())[0].restarts, 2u);
+}
+
 TEST(supervisor, rest_for_one_restarts_the_failed_child_and_those_started_after_it) {
     troupe_test::log_capture quiet;
     event_log log;

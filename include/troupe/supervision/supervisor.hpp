@@ -50,12 +50,13 @@ struct supervisor_event {
         start_failed,  ///< a child's constructor threw while restarting (`reason` holds the exception)
         gave_up,       ///< too many restarts: the supervisor stops its children and then fails
     };
-    kind what = kind::started;   ///< what happened
-    std::string child;           ///< the child's name in its spec (for gave_up: the one that went over)
-    ref<actor> who;              ///< the incarnation concerned (started, ended)
-    exit_reason reason;          ///< why it ended (ended, gave_up) or what its constructor threw (start_failed)
-    bool restart = false;        ///< ended: it will be started again, alone or with its group
-    std::uint32_t restarts = 0;  ///< started: how many times this child was restarted before this start
+    kind what = kind::started;  ///< what happened
+    std::string child;          ///< the child's name in its spec (for gave_up: the one that went over)
+    ref<actor> who;             ///< the incarnation concerned (started, ended)
+    exit_reason reason;         ///< why it ended (ended, gave_up) or what its constructor threw (start_failed)
+    bool restart = false;       ///< ended: it will be started again, alone or with its group
+    std::uint32_t restarts =
+        0;  ///< started: how many times the child has been restarted, this start included (0: the first)
 };
 
 /// A supervisor's configuration: its strategy, its restart intensity and its children, started
