@@ -258,6 +258,14 @@ ended ended_of(actor_endpoint& c) {
 }
 }  // namespace
 
+void cell_base::check_may_adopt() const {
+    if (phase_ == phase::finished || (async_ && async_->settling)) {
+        throw error(name() +
+                    " is ending: it cannot spawn a child now (in on_stop, on_failure, or while its children "
+                    "stop); spawn it from the system, or before the actor stops");
+    }
+}
+
 void cell_base::adopt(cell_base& child) {
     extras().children.emplace_back(&child);
     child.termination().then_state([parent = counted_ptr<cell_base>(this), c = counted_ptr<cell_base>(&child)](auto&) {

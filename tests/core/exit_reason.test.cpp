@@ -103,6 +103,40 @@ private:
 };
 
 // A kill overtakes a stop that is still queued: the actor is killed, not stopped.
+/// Tries to spawn a child from on_stop.
+class late_parent : public troupe::actor {
+public:
+    explicit late_parent(journal* log) : log_(log) {}
+    int handle(ping) { return 1; }
+
+protected:
+    void on_stop() override {
+        try {
+            self().spawn<subject>(log_, "orphan");
+            log_->add("spawned in on_stop");
+        } catch (const troupe::error& e) {
+            log_->add(std::string("refused: ") + e.what());
+        }
+    }
+
+private:
+    journal* log_;
+};
+
+// A child spawned by an actor that is ending would outlive it: refused with a clear error.
+TEST(exit_reason, an_ending_actor_cannot_spawn_children) {
+    journal log;
+    troupe::system sys(small_system());
+    auto p = sys.spawn<late_parent>(&log);
+    EXPECT_TRUE(p.stop(patience()));
+    const auto got = log.entries();
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got[0], "refused: " + p.name() +
+                          " is ending: it cannot spawn a child now (in on_stop, on_failure, or while its children "
+                          "stop); spawn it from the system, or before the actor stops");
+    EXPECT_EQ(sys.registry().size(), 0u) << "no orphan";
+}
+
 TEST(exit_reason, a_kill_overtakes_a_queued_stop) {
     journal log;
     troupe_test::gate release;

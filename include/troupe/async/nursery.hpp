@@ -87,6 +87,7 @@ public:
     /// nursery asks it to stop.
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) {
+        cell_->check_may_adopt();
         ref<A> child = cell_->system().template spawn<A>(std::forward<Args>(args)...);
         cell_->adopt(*child.local_cell());
         actors_.emplace_back(child);

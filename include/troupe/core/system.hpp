@@ -121,6 +121,7 @@ private:
 
 template <class A, class... Args>
 ref<A> context::spawn(Args&&... args) const {
+    cell_->check_may_adopt();
     ref<A> child = system().template spawn<A>(std::forward<Args>(args)...);
     cell_->adopt(*child.local_cell());
     return child;

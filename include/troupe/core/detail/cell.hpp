@@ -156,6 +156,10 @@ public:
 
     // Families, links and monitors. Called on this actor's executor.
 
+    /// Throws troupe::error if this actor is ending (stopping its children, or in on_stop or
+    /// on_failure): a child it spawned then would outlive it, or keep it waiting for ever.
+    /// Called before the child is spawned.
+    void check_may_adopt() const;
     /// Makes `child` (just spawned from this actor's handler) a child of this actor.
     void adopt(cell_base& child);
     /// Moves a live child to `position` in the start order (0 = oldest; clamped to the end).
