@@ -23,3 +23,4 @@
 #include <troupe/core/timers.hpp>
 
 #include <troupe/async/generator.hpp>
+#include <troupe/async/send.hpp>

@@ -219,6 +219,11 @@ void cell_base::release_slot(const envelope& e) noexcept {
     if (b.blocked.load(std::memory_order_seq_cst) != 0) {
         futex_wake(b.size, 1);
     }
+    // The same seq_cst pair for suspended senders: we free the slot, then look for them; a
+    // sender registers, then looks for room (try_send_or_wait). One of the two sees the other.
+    if (b.suspended.load(std::memory_order_seq_cst) != 0) {
+        hand_off_slot();
+    }
 }
 
 void cell_base::closed_to_senders() noexcept {
@@ -227,6 +232,140 @@ void cell_base::closed_to_senders() noexcept {
         // on the old value is woken. Every blocked sender then gets troupe::actor_dead.
         bound_->size.fetch_or(bound_state::closed_flag, std::memory_order_seq_cst);
         futex_wake_all(bound_->size);
+        // Paired as in release_slot(): a sender registering later sees the flag itself.
+        if (bound_->suspended.load(std::memory_order_seq_cst) != 0) {
+            wake_suspended_senders();
+        }
+    }
+}
+
+// Awaited sends (`co_await ref.send(m)`). A sender that finds no room registers a send_waiter;
+// whoever frees a slot while senders are registered does not leave the slot for anyone to
+// take: it takes it again at once, for the oldest registered sender, queues that sender's
+// message and posts its resumption. So a woken sender never has to try again, and the message
+// is queued by the time it resumes. All of it runs under waiters_lock, which is also what a
+// resumed or cancelled sender takes to unregister: the target never touches a waiter after
+// remove_send_waiter() returned.
+
+send_status cell_base::take_slot() noexcept {
+    bound_state& b = *bound_;
+    // seq_cst: after a registration, this is the sender's read of the pair with release_slot()
+    // and closed_to_senders(). Elsewhere it is merely stronger than needed.
+    std::uint32_t s = b.size.load(std::memory_order_seq_cst);
+    for (;;) {
+        if ((s & bound_state::closed_flag) != 0) {
+            return send_status::dead;
+        }
+        if (s >= b.capacity) {
+            return send_status::full;
+        }
+        if (b.size.compare_exchange_weak(s, s + 1, std::memory_order_seq_cst)) {
+            return send_status::accepted;
+        }
+    }
+}
+
+send_status cell_base::try_send_or_wait(envelope* e, send_waiter* w) noexcept {
+    if (!bound_) {
+        return push(e);
+    }
+    bound_state& b = *bound_;
+    send_status slot = take_slot();
+    if (slot == send_status::full && w != nullptr) {
+        std::lock_guard lock(b.waiters_lock);
+        w->message_ = e;
+        w->outcome_ = send_status::full;
+        w->next_sender_ = nullptr;
+        w->prev_sender_ = b.last_sender;
+        (b.last_sender != nullptr ? b.last_sender->next_sender_ : b.first_sender) = w;
+        b.last_sender = w;
+        w->linked_ = true;
+        // seq_cst: registered first, then look for room again: a slot freed since our first
+        // look is seen here, or its release_slot() sees us (and waits for this lock).
+        b.suspended.fetch_add(1, std::memory_order_seq_cst);
+        slot = take_slot();
+        if (slot == send_status::full) {
+            return slot;  // registered
+        }
+        unlink_sender(b, *w);
+    }
+    if (slot != send_status::accepted) {
+        return slot;
+    }
+    const send_status r = push(e);
+    if (r != send_status::accepted) {
+        release_slot(*e);
+    }
+    return r;
+}
+
+bool cell_base::remove_send_waiter(send_waiter& w) noexcept {
+    if (!bound_) {
+        return false;
+    }
+    std::lock_guard lock(bound_->waiters_lock);
+    if (!w.linked_) {
+        return false;  // claimed: outcome_ was written under this lock
+    }
+    unlink_sender(*bound_, w);
+    return true;
+}
+
+std::size_t cell_base::suspended_senders() const noexcept {
+    return bound_ ? bound_->suspended.load(std::memory_order_relaxed) : 0;
+}
+
+void cell_base::unlink_sender(bound_state& b, send_waiter& w) noexcept {
+    (w.prev_sender_ != nullptr ? w.prev_sender_->next_sender_ : b.first_sender) = w.next_sender_;
+    (w.next_sender_ != nullptr ? w.next_sender_->prev_sender_ : b.last_sender) = w.prev_sender_;
+    w.next_sender_ = w.prev_sender_ = nullptr;
+    w.linked_ = false;
+    b.suspended.fetch_sub(1, std::memory_order_seq_cst);
+}
+
+void cell_base::hand_off_slot() noexcept {
+    bound_state& b = *bound_;
+    std::lock_guard lock(b.waiters_lock);
+    bool holding = false;  // a slot taken for the oldest sender
+    while (b.first_sender != nullptr) {
+        if (!holding) {
+            // Full: another sender took the room first, and its own release comes back here.
+            // Dead: closed_to_senders() wakes every registered sender.
+            if (take_slot() != send_status::accepted) {
+                return;
+            }
+            holding = true;
+        }
+        send_waiter& w = *b.first_sender;
+        unlink_sender(b, w);
+        if (!w.claim()) {
+            continue;  // its await is being cancelled: the slot goes to the next sender
+        }
+        // Claimed first, queued second: the sender resumes only once we let go of the lock,
+        // and a message is never queued for a sender that was cancelled.
+        w.outcome_ = push(w.message_);
+        if (w.outcome_ == send_status::accepted) {
+            return;  // the slot is the message's now
+        }
+        // The mailbox closed under us: that sender is told so; keep the slot for the next.
+    }
+    if (holding) {
+        b.size.fetch_sub(1, std::memory_order_seq_cst);
+        if (b.blocked.load(std::memory_order_seq_cst) != 0) {
+            futex_wake(b.size, 1);
+        }
+    }
+}
+
+void cell_base::wake_suspended_senders() noexcept {
+    bound_state& b = *bound_;
+    std::lock_guard lock(b.waiters_lock);
+    while (b.first_sender != nullptr) {
+        send_waiter& w = *b.first_sender;
+        unlink_sender(b, w);
+        if (w.claim()) {
+            w.outcome_ = send_status::dead;  // else it is being cancelled, and says so itself
+        }
     }
 }
 

@@ -27,8 +27,8 @@ class resumer final : public envelope, public waiter {
 public:
     resumer(std::coroutine_handle<> h, cell_base& cell) noexcept : h_(h), cell_(cell) {}
 
-    /// The awaited event happened. Any thread.
-    void complete() noexcept { claim(completed); }
+    /// The awaited event happened. Any thread. False if a cancellation claimed it first.
+    bool complete() noexcept { return claim(completed); }
     void cancel() noexcept override { claim(cancelled_state); }
     /// True if the await ended by cancellation. After resumption only.
     bool was_cancelled() const noexcept { return state_.load(std::memory_order_acquire) == cancelled_state; }
@@ -55,15 +55,17 @@ private:
     static constexpr std::uint32_t completed = 1;
     static constexpr std::uint32_t cancelled_state = 2;
 
-    void claim(std::uint32_t outcome) noexcept {
+    bool claim(std::uint32_t outcome) noexcept {
         std::uint32_t expected = pending;
         // acq_rel: the winner's outcome (and the awaited value) happen before the resumption.
-        if (state_.compare_exchange_strong(expected, outcome, std::memory_order_acq_rel)) {
-            add_ref();  // the mailbox's
-            if (!cell_.post_internal(this)) {
-                release();  // cannot happen while the coroutine is alive; be safe anyway
-            }
+        if (!state_.compare_exchange_strong(expected, outcome, std::memory_order_acq_rel)) {
+            return false;
         }
+        add_ref();  // the mailbox's
+        if (!cell_.post_internal(this)) {
+            release();  // cannot happen while the coroutine is alive; be safe anyway
+        }
+        return true;
     }
 
     std::coroutine_handle<> h_;

@@ -33,6 +33,7 @@ requires requires {
 struct is_task_awaitable<U> : std::true_type {};
 
 class cancel_scope;
+class send_awaiter;
 
 /// A root task (a coroutine handler): what the runtime needs when it ends. Empty for tasks
 /// that are awaited by other tasks.
@@ -89,6 +90,8 @@ public:
     }
     template <class U>
     auto await_transform(future<U> f) noexcept;  // defined in troupe/async/await.hpp
+    /// `co_await target.send(m)`; defined in troupe/async/send.hpp (include it to use it).
+    send_awaiter await_transform(pending_send&& s) noexcept;
 
     std::coroutine_handle<> continuation_;
     std::exception_ptr error_;

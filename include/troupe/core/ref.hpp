@@ -101,6 +101,26 @@ public:
         return false;
     }
 
+    /// Sends `msg` with backpressure, for `co_await target.send(msg)` inside an actor's coroutine
+    /// handler (troupe/async/send.hpp). Nothing is sent until it is awaited. With room in the
+    /// mailbox (or no bound) the message is queued at once; a full bounded mailbox suspends the
+    /// coroutine until a slot is freed for it, whatever the overflow policy (that is for tell):
+    /// no thread blocks, nothing is dropped, the sender's messages arrive in order. The await
+    /// throws troupe::actor_dead if the actor is dead or closes while it waits (unlike tell,
+    /// inside an actor too: an awaited send waits for an answer), troupe::cancelled if the
+    /// awaiting actor begins to stop or its cancel scope is cancelled, troupe::error outside an
+    /// actor's coroutine, troupe::deadlock if it would wait for room in its own mailbox under
+    /// reentrancy::none; the message is then destroyed, never delivered. An empty ref throws
+    /// troupe::actor_dead here.
+    template <class M>
+    [[nodiscard]] detail::pending_send send(M&& msg) const {
+        using message_type = detail::message_for_t<A, M>;
+        check_message<M>();
+        detail::cell_base& target = this->cell();
+        return detail::pending_send(detail::counted_ptr<detail::cell_base>(&target),
+                                    new detail::tell_envelope<A, message_type>(std::forward<M>(msg)));
+    }
+
     /// Sends `msg` and returns a future of the handler's result. A dead actor or a full mailbox
     /// fail the future; an exception in the handler reaches the future. Only an empty ref
     /// throws (troupe::actor_dead).

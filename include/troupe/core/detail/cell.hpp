@@ -16,6 +16,7 @@
 #include <troupe/core/spawn_options.hpp>
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,28 @@ class system_state;
 /// The outcome of handing an envelope to a mailbox.
 enum class send_status : std::uint8_t { accepted, dead, full };
 
+/// A coroutine suspended in `co_await target.send(m)` until the target's bounded mailbox has
+/// room (troupe::async implements it). The target links it into its bound_state, and touches
+/// it only under bound_state::waiters_lock.
+class send_waiter {
+public:
+    /// The target gives up on waiting for this sender: true if the sender's resumption is now
+    /// posted (the target then sets outcome_), false if the sender's await is already being
+    /// cancelled. Called under the target's waiters_lock: it may only post the resumption.
+    virtual bool claim() noexcept = 0;
+
+    envelope* message_ = nullptr;  // the message; the target queues it if it claims with room
+    // Once claimed: accepted (queued by the target) or dead (the target closed). Read after
+    // cell_base::remove_send_waiter(), which orders it.
+    send_status outcome_ = send_status::full;
+    send_waiter* next_sender_ = nullptr;
+    send_waiter* prev_sender_ = nullptr;
+    bool linked_ = false;
+
+protected:
+    ~send_waiter() = default;
+};
+
 /// State of a bounded mailbox (allocated only for bounded ones).
 struct bound_state {
     /// Set in `size` once the mailbox is closed: senders waiting for room sleep on that word,
@@ -44,6 +67,13 @@ struct bound_state {
     // coroutine handler is suspended), plus closed_flag.
     std::atomic<std::uint32_t> size{0};
     std::atomic<std::uint32_t> blocked{0};  // senders waiting for room
+    // Coroutines suspended in `co_await send` (oldest first), linked under waiters_lock, which
+    // only the slow paths take. `suspended` counts them, so that release_slot() and
+    // closed_to_senders() look for them without the lock (the seq_cst pair in cell.cpp).
+    std::atomic<std::uint32_t> suspended{0};
+    std::mutex waiters_lock;
+    send_waiter* first_sender = nullptr;
+    send_waiter* last_sender = nullptr;
     // drop_oldest only: a sender that makes room takes the consumer's side of the queue, so
     // the consumer holds this lock too while it touches its queue.
     std::mutex queue_lock;
@@ -100,6 +130,17 @@ public:
     void send_or_throw(envelope* e);
     /// Sends `e`; on failure tells its asker why and deletes it. Never throws.
     void send_or_reject(envelope* e) noexcept;
+    /// For `co_await ref.send(m)`: queues `e` if the mailbox has room (or no bound), whatever
+    /// its overflow policy, and never blocks. accepted: queued. dead: the actor no longer takes
+    /// messages. full: no room; with a `w`, w is then registered until the target claims it
+    /// (room was given to it, or the actor closed; see send_waiter) or remove_send_waiter().
+    /// On anything but accepted `e` is still the caller's. Any thread.
+    send_status try_send_or_wait(envelope* e, send_waiter* w) noexcept;
+    /// Unregisters `w` if the target has not claimed it yet (true). Either way, once this
+    /// returns the target no longer touches `w`, and w.outcome_ is final. Any thread.
+    bool remove_send_waiter(send_waiter& w) noexcept;
+    /// How many coroutines wait in `co_await send` for room in this mailbox (for tests).
+    std::size_t suspended_senders() const noexcept;
 
     /// Requests a stop after the messages already queued. False if already stopping/stopped.
     bool request_stop() override;
@@ -207,6 +248,10 @@ private:
     std::unique_lock<std::mutex> lock_queue() noexcept;
     void release_slot(const envelope& e) noexcept;
     void closed_to_senders() noexcept;
+    send_status take_slot() noexcept;
+    static void unlink_sender(bound_state& b, send_waiter& w) noexcept;
+    void hand_off_slot() noexcept;
+    void wake_suspended_senders() noexcept;
     send_status push(envelope* e) noexcept;
     bool admitted(mailbox::push_result r) noexcept;
     void do_start() noexcept;
@@ -319,6 +364,32 @@ private:
 
     alignas(A) unsigned char storage_[sizeof(A)];
     bool alive_object_ = false;
+};
+
+/// What `ref<A>::send(m)` returns: a send that may wait for room, for troupe::async's
+/// `co_await` (see troupe/async/send.hpp). Owns the message, in its envelope, and a reference
+/// to the target. Destroyed without being awaited, it sends nothing and destroys the message.
+class [[nodiscard]] pending_send {
+public:
+    /// Takes ownership of `message`, for the actor of `target`.
+    pending_send(counted_ptr<cell_base> target, envelope* message) noexcept
+        : target_(std::move(target)), message_(message) {}
+    pending_send(pending_send&& o) noexcept
+        : target_(std::move(o.target_)), message_(std::exchange(o.message_, nullptr)) {}
+    pending_send& operator=(pending_send&&) = delete;
+    ~pending_send() {
+        if (message_ != nullptr) {
+            message_->dispose();
+        }
+    }
+
+    /// For the awaiter: takes the target and the message (null once taken).
+    counted_ptr<cell_base> take_target() noexcept { return std::move(target_); }
+    envelope* take_message() noexcept { return std::exchange(message_, nullptr); }
+
+private:
+    counted_ptr<cell_base> target_;
+    envelope* message_;
 };
 
 }  // namespace troupe::detail
