@@ -150,7 +150,7 @@ std::vector<std::string> got_items(int sender, int from, int to) {
 }
 
 std::size_t suspended_senders(const troupe::ref<sink>& s) {
-    return s.cell_handle()->suspended_senders();
+    return s.local_cell()->suspended_senders();
 }
 
 class send_test : public ::testing::Test {

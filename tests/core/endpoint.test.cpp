@@ -314,6 +314,8 @@ TEST(endpoint, failures_elsewhere_reach_the_sender) {
     EXPECT_THROW(r.ask(local_only{}).get(patience()), troupe::error);
     // Proxy calls carry C++ closures: they reach only actors of this process.
     EXPECT_THROW((void)r.call(&greeter::size), troupe::error);
+    // An awaited send gets its backpressure from a local mailbox; elsewhere it is refused.
+    EXPECT_THROW((void)r.send(note{"waits"}), troupe::error);
     EXPECT_EQ(far.call(&greeter::size).get(patience()), 0);
 }
 

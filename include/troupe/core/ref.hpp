@@ -20,6 +20,13 @@
 
 namespace troupe {
 
+template <class A>
+class ref;
+namespace detail {
+template <class A>
+cell_base& local_cell_of(const ref<A>& r, const char* operation);
+}  // namespace detail
+
 /// A typed handle to an actor of class A. Cheap to copy; keeps the actor's cell (not the
 /// actor) alive. All members may be called from any thread.
 ///
@@ -111,12 +118,13 @@ public:
     /// awaiting actor begins to stop or its cancel scope is cancelled, troupe::error outside an
     /// actor's coroutine, troupe::deadlock if it would wait for room in its own mailbox under
     /// reentrancy::none; the message is then destroyed, never delivered. An empty ref throws
-    /// troupe::actor_dead here.
+    /// troupe::actor_dead here, a ref to an actor of another process troupe::error (use tell).
     template <class M>
     [[nodiscard]] detail::pending_send send(M&& msg) const {
         using message_type = detail::message_for_t<A, M>;
         check_message<M>();
-        detail::cell_base& target = this->cell();
+        // An actor elsewhere gets its flow control from its transport: not yet.
+        detail::cell_base& target = detail::local_cell_of(*this, "an awaited send (co_await ref.send)");
         return detail::pending_send(detail::counted_ptr<detail::cell_base>(&target),
                                     new detail::tell_envelope<A, message_type>(std::forward<M>(msg)));
     }
