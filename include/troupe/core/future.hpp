@@ -427,9 +427,10 @@ struct gather {
 
 }  // namespace detail
 
-/// A future of all values of `fs`, in order. It fails with the first error to arrive.
+/// A future of all values of `fs`, in order (copies: `fs` stays readable). It fails with the
+/// first error to arrive. Like when_any, it takes the futures by const reference.
 template <class T>
-future<std::vector<T>> when_all(std::vector<future<T>> fs) {
+future<std::vector<T>> when_all(const std::vector<future<T>>& fs) {
     using state = detail::gather<std::vector<T>, std::vector<std::optional<T>>>;
     auto g = std::make_shared<state>(fs.size());
     g->slots.resize(fs.size());
@@ -458,14 +459,14 @@ future<std::vector<T>> when_all(std::vector<future<T>> fs) {
 }
 
 /// A future that completes when every future in `fs` has; it fails with the first error.
-inline future<void> when_all(std::vector<future<void>> fs) {
+inline future<void> when_all(const std::vector<future<void>>& fs) {
     using state = detail::gather<void, detail::unit>;
     auto g = std::make_shared<state>(fs.size());
     auto result = g->out.get_future();
     if (fs.empty()) {
         g->out.set_value();
     }
-    for (auto& f : fs) {
+    for (const auto& f : fs) {
         f.then_state([g](detail::shared_state<void>& s) {
             if (s.has_error()) {
                 g->fail(s.error());
