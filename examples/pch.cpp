@@ -1,0 +1,1 @@
+// The translation unit that carries the examples' precompiled header (see examples/CMakeLists.txt).
