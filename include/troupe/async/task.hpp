@@ -5,11 +5,13 @@
 /// ask. Inside, `co_await` another task, a troupe::future (an ask) or troupe::sleep_for.
 
 #include <troupe/core/detail/cell.hpp>
+#include <troupe/core/detail/envelope_pool.hpp>
 #include <troupe/core/detail/envelopes.hpp>
 #include <troupe/core/errors.hpp>
 #include <troupe/core/future.hpp>
 
 #include <coroutine>
+#include <cstddef>
 #include <exception>
 #include <optional>
 #include <type_traits>
@@ -69,6 +71,11 @@ public:
     };
     final_awaiter final_suspend() noexcept { return {}; }
     void unhandled_exception() noexcept { error_ = std::current_exception(); }
+
+    /// Coroutine frames come from the runtime's per-thread pools, as envelopes do: a handler's
+    /// frame is made and freed once per message (sizes above the pools' go to ::operator new).
+    static void* operator new(std::size_t size) { return pool_allocate(size); }
+    static void operator delete(void* p, std::size_t size) noexcept { pool_deallocate(p, size); }
 
     task_promise_base() = default;
     task_promise_base(const task_promise_base&) = delete;
