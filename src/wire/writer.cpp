@@ -57,12 +57,12 @@ void writer::boolean(bool v) {
     v ? packer(s).pack_true() : packer(s).pack_false();
 }
 
-void writer::integer(std::int64_t v) {
+void writer::wide_integer(std::int64_t v) {
     vector_stream s{out_};
     packer(s).pack_int64(v);
 }
 
-void writer::integer(std::uint64_t v) {
+void writer::wide_integer(std::uint64_t v) {
     vector_stream s{out_};
     packer(s).pack_uint64(v);
 }

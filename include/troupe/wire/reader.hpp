@@ -104,6 +104,8 @@ public:
         place(const place&) = delete;
         place& operator=(const place&) = delete;
         ~place() { reader_->top_ = parent_; }
+        /// Moves an element's place to element `i` (one place per container, not per element).
+        void index(std::size_t i) noexcept { index_ = i; }
 
     private:
         friend class reader;
@@ -165,6 +167,12 @@ private:
 
 template <std::integral I>
 requires(!std::same_as<I, bool>) I reader::integer() {
+    if (offset_ < in_.size() && static_cast<std::uint8_t>(in_[offset_]) <= 0x7f) {
+        // A positive fixint, the most common integer on the wire: the byte is the value, and
+        // 0..127 fits every integer type.
+        value_start_ = offset_;
+        return static_cast<I>(in_[offset_++]);
+    }
     const raw_integer v = read_integer();
     if (v.negative) {
         if constexpr (std::is_signed_v<I>) {

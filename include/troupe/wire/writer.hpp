@@ -23,9 +23,21 @@ public:
     /// true or false.
     void boolean(bool v);
     /// A signed integer.
-    void integer(std::int64_t v);
+    void integer(std::int64_t v) {
+        if (v >= -32 && v <= 127) {
+            out_->push_back(static_cast<std::byte>(v));  // a positive or negative fixint: the byte itself
+        } else {
+            wide_integer(v);
+        }
+    }
     /// An unsigned integer.
-    void integer(std::uint64_t v);
+    void integer(std::uint64_t v) {
+        if (v <= 127) {
+            out_->push_back(static_cast<std::byte>(v));
+        } else {
+            wide_integer(v);
+        }
+    }
     /// A float 32 (always 5 bytes: -0.0, NaN and integral values keep their type and sign).
     void float32(float v);
     /// A float 64 (always 9 bytes, for the same reason).
@@ -43,6 +55,9 @@ public:
     std::vector<std::byte>& buffer() noexcept { return *out_; }
 
 private:
+    void wide_integer(std::int64_t v);
+    void wide_integer(std::uint64_t v);
+
     std::vector<std::byte>* out_;
 };
 

@@ -270,13 +270,15 @@ void read_value(reader& r, T& v) {
         const auto a = r.array();
         v.clear();
         v.reserve(a.size());  // a.size() <= the bytes that remain
+        auto here = r.at_index(0);
         for (std::size_t i = 0; i < a.size(); ++i) {
+            here.index(i);
             if constexpr (std::is_same_v<typename T::value_type, bool>) {
                 bool e = false;
-                read_element(r, i, e);
+                read_value(r, e);
                 v.push_back(e);
             } else {
-                read_element(r, i, v.emplace_back());
+                read_value(r, v.emplace_back());
             }
         }
     } else if constexpr (is_std_array<T>::value) {
@@ -284,8 +286,10 @@ void read_value(reader& r, T& v) {
         if (a.size() != v.size()) {
             r.fail("expected an array of " + std::to_string(v.size()) + " elements, got " + std::to_string(a.size()));
         }
+        auto here = r.at_index(0);
         for (std::size_t i = 0; i < v.size(); ++i) {
-            read_element(r, i, v[i]);
+            here.index(i);
+            read_value(r, v[i]);
         }
     } else if constexpr (is_optional<T>::value) {
         if (r.peek() == value_kind::nil) {
