@@ -11,3 +11,9 @@ if(TROUPE_SANITIZE)
     add_compile_options(-fno-sanitize-recover=undefined)
   endif()
 endif()
+
+# clang 14 leaves sized deallocation off by default, and the core's envelopes call the sized
+# aligned ::operator delete; the fuzz build (clang only) turns it on for everything it compiles.
+if(TROUPE_BUILD_FUZZ AND CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  add_compile_options(-fsized-deallocation)
+endif()

@@ -2,16 +2,18 @@
 # Installs the Debian packages troupe needs to build, test and format-check, and nothing
 # else. Idempotent: when everything is present it only checks (no apt-get at all).
 #
-#   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, asio, clang-format
+#   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, asio, msgpack-cxx, clang-format
 #   scripts/install-deps.sh --bench   also libbenchmark-dev and libcaf-dev for bench/
+#   scripts/install-deps.sh --fuzz    also clang and its libFuzzer runtime for the fuzz preset
 set -euo pipefail
 
-usage() { sed -n '2,7s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
 
-packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev clang-format)
+packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev libmsgpack-cxx-dev clang-format)
 for arg in "$@"; do
     case "$arg" in
         --bench) packages+=(libbenchmark-dev libcaf-dev) ;;
+        --fuzz) packages+=(clang libclang-rt-dev) ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
     esac

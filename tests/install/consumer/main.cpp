@@ -1,13 +1,16 @@
-// Built against an installed troupe: spawns an actor, asks it, checks the answer.
+// Built against an installed troupe: spawns an actor, asks it, checks the answer; encodes a
+// record with troupe::wire and reads it back.
 #include <troupe/troupe.hpp>
+#include <troupe/wire/codec.hpp>
 
 #include <cstdio>
 
 namespace {
 
 struct square {
-    int value;
+    int value = 0;
 };
+TROUPE_RECORD(square, value);
 
 class squarer : public troupe::actor {
 public:
@@ -24,6 +27,12 @@ int main() {
         std::fprintf(stderr, "consumer: expected 49, got %d\n", answer);
         return 1;
     }
-    std::printf("consumer: installed troupe answered %d\n", answer);
+    static_assert(troupe::encodable<square>, "troupe::wire fills the codec hook for records");
+    const square back = troupe::wire::decode<square>(troupe::wire::encode(square{answer}));
+    if (back.value != 49) {
+        std::fprintf(stderr, "consumer: the record came back as %d\n", back.value);
+        return 1;
+    }
+    std::printf("consumer: installed troupe answered %d, and troupe::wire carried it\n", answer);
     return 0;
 }
