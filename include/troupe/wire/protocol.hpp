@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -38,6 +39,7 @@ enum class message_kind : std::uint8_t {
     cancel_ack = 8,
     error = 9,
     credit = 10,
+    spawn = 11,
 };
 
 /// The protocol's messages. (Their own namespace: `error` here is a message, not troupe::error.)
@@ -138,6 +140,21 @@ struct credit {
     bool operator==(const credit&) const = default;
 };
 
+/// What a parent tells a child process actor it started, right after the hellos (dialog 0):
+/// what it is and what it serves.
+struct spawn {
+    /// Its name, as its parent calls it ("donny").
+    std::string name{};
+    /// The namespaces of exposed functions it serves.
+    std::vector<std::string> enable{};
+    /// Its statespace: encoded values by name.
+    std::map<std::string, std::vector<std::byte>> state{};
+    /// Its log level ("info"); empty: unchanged.
+    std::string log_level{};
+
+    bool operator==(const spawn&) const = default;
+};
+
 /// A message of a kind this version does not know (a newer peer's): ignorable.
 struct unknown {
     /// Its kind number.
@@ -156,12 +173,13 @@ TROUPE_RECORD(cancel, reason);
 TROUPE_RECORD(cancel_ack);
 TROUPE_RECORD(error, type, message, backtrace);
 TROUPE_RECORD(credit, items);
+TROUPE_RECORD(spawn, name, enable, state, log_level);
 
 }  // namespace msg
 
 /// A message's body: alternative i is the message of kind i (0: a kind not known here).
 using message_body = std::variant<msg::unknown, msg::hello, msg::start, msg::started, msg::yield, msg::stop,
-                                  msg::returned, msg::cancel, msg::cancel_ack, msg::error, msg::credit>;
+                                  msg::returned, msg::cancel, msg::cancel_ack, msg::error, msg::credit, msg::spawn>;
 
 /// One decoded frame payload.
 struct message {
@@ -181,7 +199,7 @@ template <class M>
 concept protocol_message = std::is_same_v<M, msg::hello> || std::is_same_v<M, msg::start> ||
     std::is_same_v<M, msg::started> || std::is_same_v<M, msg::yield> || std::is_same_v<M, msg::stop> ||
     std::is_same_v<M, msg::returned> || std::is_same_v<M, msg::cancel> || std::is_same_v<M, msg::cancel_ack> ||
-    std::is_same_v<M, msg::error> || std::is_same_v<M, msg::credit>;
+    std::is_same_v<M, msg::error> || std::is_same_v<M, msg::credit> || std::is_same_v<M, msg::spawn>;
 
 /// Appends the payload [kind, dialog, body] of `body` on `dialog` to `out`.
 template <protocol_message M>

@@ -1,0 +1,229 @@
+#pragma once
+/// \file
+/// remote_stream<T>: the caller's end of a stream that a generator in another process actor
+/// yields (portal::open_stream). Items arrive in order, none is dropped, and the producer never
+/// runs further ahead than the stream's window: the caller grants credit as it consumes, so a
+/// slow consumer slows its producer and memory stays flat, while other dialogs on the same
+/// connection keep flowing.
+///
+///     auto s = portal.open_stream(&numbers::count, 100);
+///     while (std::optional<int> n = co_await s.next()) { ... }   // inside an actor
+///     for (int n : s) { ... }                                    // elsewhere: blocking
+
+#include <troupe/core/errors.hpp>
+#include <troupe/core/future.hpp>
+#include <troupe/remote/detail/call.hpp>
+#include <troupe/wire/codec.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <iterator>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace troupe {
+
+/// How many items a stream's producer may send ahead of its consumer.
+inline constexpr std::uint32_t default_stream_window = 256;
+
+namespace remote::detail {
+
+/// The caller's side of a stream dialog: items queue here (at most the window) until next()
+/// takes them. next() runs on the consumer's thread, the rest on the I/O thread.
+template <class T>
+class stream_sink final : public reply_sink {
+public:
+    stream_sink(std::shared_ptr<peer> to, std::uint32_t window) : peer_(std::move(to)), window_(window) {}
+
+    void bound(std::uint64_t dialog) override { dialog_ = dialog; }
+
+    void yielded(std::span<const std::byte> item) override {
+        std::optional<promise<std::optional<T>>> waiting;
+        {
+            const std::lock_guard guard(lock_);
+            if (waiting_) {
+                waiting.swap(waiting_);
+            } else {
+                items_.emplace_back(item.begin(), item.end());
+                return;
+            }
+        }
+        consumed_one();
+        deliver(*waiting, item);
+    }
+    void returned(std::span<const std::byte>) override { end(nullptr); }
+    void failed(std::exception_ptr e) noexcept override { end(std::move(e)); }
+
+    future<std::optional<T>> next() {
+        std::vector<std::byte> item;
+        {
+            const std::lock_guard guard(lock_);
+            if (waiting_) {
+                throw error("remote_stream: next() while another next() is pending");
+            }
+            if (items_.empty()) {
+                if (ended_) {
+                    if (error_) {
+                        return make_failed(error_);
+                    }
+                    return make_ready_future(std::optional<T>());
+                }
+                waiting_.emplace();
+                return waiting_->get_future();
+            }
+            item = std::move(items_.front());
+            items_.pop_front();
+        }
+        consumed_one();
+        promise<std::optional<T>> p;
+        deliver(p, item);
+        return p.get_future();
+    }
+
+    /// Cancels the producer if the stream has not ended.
+    void close() {
+        bool open = false;
+        {
+            const std::lock_guard guard(lock_);
+            open = !ended_;
+        }
+        if (open) {
+            cancel_call(*peer_, dialog_, "the consumer closed the stream");
+        }
+    }
+
+private:
+    static future<std::optional<T>> make_failed(std::exception_ptr e) {
+        promise<std::optional<T>> p;
+        p.set_exception(std::move(e));
+        return p.get_future();
+    }
+    static void deliver(promise<std::optional<T>>& p, std::span<const std::byte> item) {
+        try {
+            p.set_value(std::optional<T>(wire::decode<T>(item)));
+        } catch (...) {
+            p.set_exception(std::current_exception());
+        }
+    }
+    /// Counts one item taken; every half window, grants the producer that many more.
+    void consumed_one() {
+        std::uint32_t grant = 0;
+        {
+            const std::lock_guard guard(lock_);
+            if (++consumed_ >= (window_ + 1) / 2 && !ended_) {
+                grant = consumed_;
+                consumed_ = 0;
+            }
+        }
+        if (grant != 0) {
+            grant_credit(*peer_, dialog_, grant);
+        }
+    }
+    void end(std::exception_ptr e) noexcept {
+        std::optional<promise<std::optional<T>>> waiting;
+        {
+            const std::lock_guard guard(lock_);
+            ended_ = true;
+            error_ = e;
+            waiting.swap(waiting_);
+        }
+        if (waiting) {
+            if (e) {
+                waiting->set_exception(std::move(e));
+            } else {
+                waiting->set_value(std::nullopt);
+            }
+        }
+    }
+
+    std::shared_ptr<peer> peer_;
+    const std::uint32_t window_;
+    std::uint64_t dialog_ = 0;
+
+    std::mutex lock_;
+    std::deque<std::vector<std::byte>> items_;
+    std::optional<promise<std::optional<T>>> waiting_;
+    std::uint32_t consumed_ = 0;
+    bool ended_ = false;
+    std::exception_ptr error_;
+};
+
+}  // namespace remote::detail
+
+/// The consumer's end of a stream from another process actor. Move-only; destroying (or
+/// close()) it before the stream has ended cancels the producer.
+template <class T>
+class remote_stream {
+public:
+    remote_stream() = default;
+    remote_stream(remote_stream&&) noexcept = default;
+    remote_stream& operator=(remote_stream&& o) noexcept {
+        if (this != &o) {
+            close();
+            sink_ = std::move(o.sink_);
+        }
+        return *this;
+    }
+    ~remote_stream() { close(); }
+
+    /// The next item, or nullopt once the producer has ended; its error (a remote_actor_error,
+    /// actor_dead if the process went away) once, in place of an item. `co_await` it inside an
+    /// actor, get() it elsewhere. One next() at a time.
+    future<std::optional<T>> next() { return sink().next(); }
+    /// Stops the stream early: the producer is cancelled. Idempotent.
+    void close() noexcept {
+        if (sink_) {
+            try {
+                sink_->close();
+            } catch (...) {
+                // the connection is gone: so is the producer
+            }
+            sink_.reset();
+        }
+    }
+
+    /// A blocking input iterator, for range-for outside actors.
+    class iterator {
+    public:
+        using value_type = T;
+        using difference_type = std::ptrdiff_t;
+        iterator() = default;
+        explicit iterator(remote_stream* s) : stream_(s) { advance(); }
+        const T& operator*() const { return *current_; }
+        iterator& operator++() {
+            advance();
+            return *this;
+        }
+        void operator++(int) { advance(); }
+        bool operator==(std::default_sentinel_t) const noexcept { return !current_; }
+
+    private:
+        void advance() { current_ = stream_->next().get(); }
+        remote_stream* stream_ = nullptr;
+        std::optional<T> current_;
+    };
+    /// Blocks for the first item.
+    iterator begin() { return iterator(this); }
+    std::default_sentinel_t end() const noexcept { return {}; }
+
+    /// For the runtime.
+    explicit remote_stream(std::shared_ptr<remote::detail::stream_sink<T>> sink) : sink_(std::move(sink)) {}
+
+private:
+    remote::detail::stream_sink<T>& sink() {
+        if (!sink_) {
+            throw error("this troupe::remote_stream is empty or closed");
+        }
+        return *sink_;
+    }
+    std::shared_ptr<remote::detail::stream_sink<T>> sink_;
+};
+
+}  // namespace troupe

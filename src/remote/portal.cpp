@@ -1,0 +1,42 @@
+#include <troupe/remote/portal.hpp>
+
+#include "remote/child.hpp"
+#include "remote/peer.hpp"
+
+namespace troupe {
+
+namespace remote::detail {
+
+std::string target_name(std::string_view ns, std::string_view name) {
+    std::string target(ns);
+    target.append(".").append(name);
+    return target;
+}
+
+const exposed_function& exposed_entry(any_function fn) {
+    const exposed_function* entry = find_exposed(fn);
+    if (entry == nullptr) {
+        throw error("portal: this function is not exposed in this executable (TROUPE_EXPOSE)");
+    }
+    return *entry;
+}
+
+}  // namespace remote::detail
+
+remote::detail::peer& portal::connection() const {
+    if (!peer_) {
+        throw error("this troupe::portal is empty");
+    }
+    return *peer_;
+}
+
+future<void> portal::cancel_actor() const {
+    if (child_) {
+        return child_->stop();
+    }
+    return connection().cancel_actor();
+}
+
+std::string portal::name() const { return peer_ ? peer_->name() : std::string(); }
+
+}  // namespace troupe

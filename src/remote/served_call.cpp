@@ -1,0 +1,138 @@
+#include "remote/served_call.hpp"
+
+#include <troupe/async/await.hpp>
+#include <troupe/core/actor.hpp>
+#include <troupe/core/errors.hpp>
+#include <troupe/core/system.hpp>
+
+#include "remote/peer.hpp"
+
+#include <cxxabi.h>
+
+#include <cstdlib>
+#include <exception>
+#include <typeinfo>
+#include <utility>
+
+namespace troupe::remote::detail {
+
+namespace {
+
+/// Runs one served call, then stops.
+class call_actor final : public troupe::actor {
+public:
+    struct begin {};
+    explicit call_actor(std::shared_ptr<served_call> call) : call_(std::move(call)) {}
+    task<void> handle(begin) {
+        co_await call_->run();
+        self().stop();
+    }
+
+private:
+    std::shared_ptr<served_call> call_;
+};
+
+}  // namespace
+
+std::string current_exception_type() {
+    const std::type_info* type = abi::__cxa_current_exception_type();
+    if (type == nullptr) {
+        return {};
+    }
+    int status = 0;
+    char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
+    std::string name = status == 0 && readable != nullptr ? readable : type->name();
+    std::free(readable);
+    return name;
+}
+
+served_call::served_call(std::weak_ptr<peer> from, std::uint64_t dialog, const exposed_function& fn,
+                         std::vector<std::byte> args, std::uint32_t credit)
+    : from_(std::move(from)), dialog_(dialog), fn_(fn), args_(std::move(args)), credit_(credit) {}
+
+void served_call::begin(troupe::system& sys) {
+    spawn_options options;
+    options.name.append(fn_.ns).append(".").append(fn_.name);
+    ref<call_actor> a = sys.spawn<call_actor>(options, shared_from_this());
+    {
+        const std::lock_guard guard(lock_);
+        actor_ = a;
+        if (cancelled_) {
+            a.stop();  // the cancel came before the actor existed
+        }
+    }
+    a.tell(call_actor::begin{});
+}
+
+void served_call::cancel() {
+    ref<actor> a;
+    {
+        const std::lock_guard guard(lock_);
+        cancelled_ = true;
+        a = actor_;
+    }
+    if (a.valid()) {
+        a.stop();
+    }
+}
+
+void served_call::add_credit(std::uint32_t items) {
+    std::optional<promise<void>> waiter;
+    {
+        const std::lock_guard guard(lock_);
+        credit_ += items;
+        waiter.swap(credit_waiter_);
+    }
+    if (waiter) {
+        waiter->set_value();
+    }
+}
+
+task<void> served_call::yield(std::vector<std::byte> item) {
+    for (;;) {
+        future<void> more;
+        {
+            const std::lock_guard guard(lock_);
+            if (credit_ > 0) {
+                --credit_;
+                break;
+            }
+            credit_waiter_.emplace();
+            more = credit_waiter_->get_future();
+        }
+        co_await more;  // cancelled with the call
+    }
+    if (auto p = from_.lock()) {
+        p->send(dialog_, wire::msg::yield{std::move(item)});
+    }
+}
+
+task<void> served_call::run() {
+    std::vector<std::byte> result;
+    bool cancelled = false;
+    std::optional<wire::msg::error> failure;
+    try {
+        result = co_await fn_.invoke(*this);
+    } catch (const troupe::cancelled&) {
+        cancelled = true;
+    } catch (const std::exception& e) {
+        failure = wire::msg::error{current_exception_type(), e.what(), {}};
+    } catch (...) {
+        failure = wire::msg::error{current_exception_type(), "an exception that is not a std::exception", {}};
+    }
+    if (auto p = from_.lock()) {
+        if (cancelled) {
+            p->send(dialog_, wire::msg::cancel_ack{});
+        } else if (failure) {
+            p->send(dialog_, *failure);
+        } else {
+            if (fn_.kind == call_kind::stream) {
+                p->send(dialog_, wire::msg::stop{});
+            }
+            p->send(dialog_, wire::msg::returned{std::move(result)});
+        }
+        p->served_ended(dialog_);
+    }
+}
+
+}  // namespace troupe::remote::detail
