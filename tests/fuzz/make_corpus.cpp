@@ -1,5 +1,5 @@
-// Writes the seed corpus of the fuzz targets: `fuzz_make_corpus <dir>` creates <dir>/frames/
-// and <dir>/records/ (the files in tests/fuzz/corpus came from it). Seeds are valid inputs of
+// Writes the seed corpus of the fuzz targets: `fuzz_make_corpus <dir>` creates <dir>/frames/,
+// <dir>/records/ and <dir>/session/ (the files in tests/fuzz/corpus came from it). Seeds are valid inputs of
 // every shape, plus the classic bad ones, so that a campaign starts from the interesting paths.
 
 #include <troupe/wire/codec.hpp>
@@ -105,6 +105,76 @@ void frames(const std::filesystem::path& dir) {
     save(dir / "length_too_big", of({0x07, 0xff, 0xff, 0xff, 0xff, 0x90}));
 }
 
+/// Session seeds: a handshake and what may follow it, and each way the session closes.
+void session(const std::filesystem::path& dir) {
+    std::filesystem::create_directories(dir);
+    const msg::hello peer{1, 1, "peer", "2", 4121, 4096};
+    const auto unknown = of({0x93, 0x4d, 0x05, 0x81, 0xa1, 0x61, 0x01});
+    const std::vector<std::pair<std::string, std::function<void(wire::frame_writer&)>>> seeds{
+        {"handshake_and_dialog",
+         [&](auto& w) {
+             wire::write_message(w, 0, peer);
+             wire::write_message(w, 5, msg::start{"numbers", wire::encode(std::tuple(3)), 2});
+             wire::write_message(w, 5, msg::started{});
+             wire::write_message(w, 5, msg::yield{wire::encode(1)});
+             wire::write_message(w, 5, msg::credit{2});
+             wire::write_message(w, 6, msg::cancel{"enough"});
+             wire::write_message(w, 6, msg::cancel_ack{});
+             wire::write_message(w, 5, msg::stop{});
+             wire::write_message(w, 5, msg::returned{});
+             wire::write_message(w, 7, msg::error{"std::logic_error", "no", ""});
+         }},
+        {"newer_peer",
+         [&](auto& w) {
+             wire::write_message(w, 0, msg::hello{3, 1, "newer", "9", 1, 1u << 20});
+             w.write(unknown);
+             w.write(of({0x94, 0x4e, 0x00, 0x90, 0xc0}));  // an unknown kind on dialog 0, with an extra element
+             wire::write_message(w, 1, msg::stop{});
+         }},
+        {"no_common_version",
+         [](auto& w) {
+             wire::write_message(w, 0, msg::hello{3, 2, "future", "", 0, 64});
+         }},
+        {"message_before_hello",
+         [&](auto& w) {
+             wire::write_message(w, 1, msg::stop{});
+             wire::write_message(w, 0, peer);
+         }},
+        {"second_hello",
+         [&](auto& w) {
+             wire::write_message(w, 0, peer);
+             wire::write_message(w, 0, peer);
+         }},
+        {"credit_on_dialog_0",
+         [&](auto& w) {
+             wire::write_message(w, 0, peer);
+             wire::write_message(w, 0, msg::credit{1});
+         }},
+        {"malformed_after_hello",
+         [&](auto& w) {
+             wire::write_message(w, 0, peer);
+             w.write(of({0x93, 0x04, 0x01, 0x91, 0xc1}));
+         }},
+    };
+    std::uint8_t pattern = 3;
+    for (const auto& [name, fill] : seeds) {
+        wire::frame_writer w;
+        fill(w);
+        save(dir / name, stream(pattern, w));
+        pattern = static_cast<std::uint8_t>(pattern + 41);
+    }
+    wire::frame_writer w;
+    wire::write_message(w, 0, peer);
+    auto oversized = stream(8, w);
+    for (int b : {0xff, 0xff, 0xff, 0xff, 0x90}) {
+        oversized.push_back(static_cast<std::byte>(b));
+    }
+    save(dir / "oversized_after_hello", oversized);
+    auto half = stream(9, w);
+    half.resize(half.size() / 2);
+    save(dir / "half_a_hello", half);
+}
+
 struct leaf {
     std::int8_t small = 0;
     std::uint16_t medium = 0;
@@ -154,5 +224,6 @@ int main(int argc, char** argv) {
     const std::filesystem::path dir(argv[1]);
     frames(dir / "frames");
     records(dir / "records");
+    session(dir / "session");
     return 0;
 }

@@ -7,6 +7,8 @@
 #include <troupe/wire/frame_writer.hpp>
 #include <troupe/wire/protocol.hpp>
 
+#include "remote/session.hpp"
+
 #include <msgpack.hpp>
 
 #include <array>
@@ -135,6 +137,32 @@ void check_against_msgpack_cxx(std::span<const std::byte> in) {
     check(!ours || r.offset() == theirs_end, "troupe and msgpack-cxx agree on where the value ends");
 }
 
+/// Every event `s` yields until it needs more bytes.
+void drain(troupe::remote::detail::session& s, std::vector<troupe::remote::detail::session_event>& events) {
+    while (auto e = s.next()) {
+        events.push_back(std::move(*e));
+    }
+}
+
+/// The rules a session's events keep, whatever the bytes.
+void check_events(const std::vector<troupe::remote::detail::session_event>& events) {
+    namespace remote = troupe::remote::detail;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const auto& e = events[i];
+        if (std::holds_alternative<remote::handshake_done>(e)) {
+            check(i == 0, "the handshake is the first event");
+        } else if (const auto* m = std::get_if<wire::message>(&e)) {
+            check(i > 0 && std::holds_alternative<remote::handshake_done>(events[0]), "messages follow the handshake");
+            check(m->dialog != 0, "no message is on dialog 0");
+            check(m->body.index() != 0, "no unknown kind is passed on");
+            check(!std::holds_alternative<wire::msg::hello>(m->body), "no hello is passed on");
+        } else {
+            check(i + 1 == events.size(), "nothing follows the close");
+            check(!std::get<remote::session_closed>(e).reason.empty(), "the close says why");
+        }
+    }
+}
+
 }  // namespace
 
 void frames(const std::uint8_t* data, std::size_t size) {
@@ -185,6 +213,43 @@ void records(const std::uint8_t* data, std::size_t size) {
     const std::vector<std::byte> once = wire::encode(value);
     const std::vector<std::byte> twice = wire::encode(wire::decode<everything>(once));
     check(once == twice, "a decoded record re-encodes stably");
+}
+
+void session(const std::uint8_t* data, std::size_t size) {
+    namespace remote = troupe::remote::detail;
+    if (size == 0) {
+        return;
+    }
+    const std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
+    const wire::msg::hello mine{1, 1, "fuzz", "1", 1, max_frame};
+    std::vector<remote::session_event> whole;
+    remote::session at_once(mine, max_frame);
+    at_once.feed(stream);
+    drain(at_once, whole);
+    check_events(whole);
+
+    std::vector<remote::session_event> chunked;
+    remote::session in_chunks(mine, max_frame);
+    std::uint32_t pattern = data[0] * 2246822519u + 7;
+    bool in_place = (data[0] & 1) != 0;
+    for (std::size_t at = 0; at < stream.size();) {
+        pattern = pattern * 1103515245u + 12345u;
+        const std::size_t n = std::min<std::size_t>(1 + (pattern >> 16) % 64, stream.size() - at);
+        if (in_place) {
+            const auto room = in_chunks.prepare(n + (pattern & 7));
+            std::copy_n(stream.begin() + static_cast<std::ptrdiff_t>(at), n, room.begin());
+            in_chunks.commit(n);
+        } else {
+            in_chunks.feed(stream.subspan(at, n));
+        }
+        in_place = !in_place;
+        at += n;
+        drain(in_chunks, chunked);
+    }
+    check(whole == chunked, "chunking does not change the events");
+    check(at_once.ignored() == in_chunks.ignored(), "chunking does not change what is ignored");
+    check(at_once.closed() == in_chunks.closed(), "chunking does not change whether the session closed");
+    check(at_once.frames() <= stream.size() / wire::frame_header_size, "every frame took at least its header");
 }
 
 }  // namespace troupe_fuzz

@@ -2,8 +2,8 @@
 // The fuzz targets' bodies, shared by the libFuzzer programs (tests/fuzz/*.fuzz.cpp) and by the
 // corpus test that replays tests/fuzz/corpus under the normal build (tests/wire/corpus.test.cpp).
 // Each takes any bytes. Bad input must end in decode_error or frame_error, which the target
-// catches; a broken invariant throws std::logic_error, and anything else escapes too: under
-// libFuzzer both are a crash, under GoogleTest a failure.
+// catches (or in a session_closed event); a broken invariant throws std::logic_error, and anything else escapes too:
+// under libFuzzer both are a crash, under GoogleTest a failure.
 
 #include <cstddef>
 #include <cstdint>
@@ -18,5 +18,11 @@ void frames(const std::uint8_t* data, std::size_t size);
 /// Decodes `data` as a record with a field of every kind. Checks that what decodes re-encodes
 /// stably, and that troupe's reader accepts exactly the msgpack values msgpack-cxx's parser does.
 void records(const std::uint8_t* data, std::size_t size);
+
+/// Feeds `data` (after a first byte that picks the chunk sizes) to a remote session, whole and
+/// in chunks (through feed() and prepare()/commit() in turn). Checks that both give the same
+/// events, that the first is the handshake or the close, that no message is on dialog 0 and
+/// none is a hello, and that nothing follows the close.
+void session(const std::uint8_t* data, std::size_t size);
 
 }  // namespace troupe_fuzz

@@ -41,12 +41,22 @@ TEST(corpus, every_records_seed_passes_the_records_target) {
     }
 }
 
+TEST(corpus, every_session_seed_passes_the_session_target) {
+    const auto files = corpus("session");
+    EXPECT_GE(files.size(), 8u) << "the corpus is missing";
+    for (const auto& [name, data] : files) {
+        EXPECT_NO_THROW(troupe_fuzz::session(data.data(), data.size())) << name;
+    }
+}
+
 TEST(corpus, the_targets_take_empty_and_one_byte_inputs) {
     const std::uint8_t one = 0xc1;
     EXPECT_NO_THROW(troupe_fuzz::frames(nullptr, 0));
     EXPECT_NO_THROW(troupe_fuzz::records(nullptr, 0));
     EXPECT_NO_THROW(troupe_fuzz::frames(&one, 1));
     EXPECT_NO_THROW(troupe_fuzz::records(&one, 1));
+    EXPECT_NO_THROW(troupe_fuzz::session(nullptr, 0));
+    EXPECT_NO_THROW(troupe_fuzz::session(&one, 1));
 }
 
 }  // namespace

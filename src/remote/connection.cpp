@@ -1,0 +1,464 @@
+// connection: the send path (any thread) appends to `pending_` under a short lock and posts
+// one flush when nothing is in flight; the I/O thread swaps `pending_` with `writing_` and
+// writes it in one go, and on completion takes whatever piled up meanwhile. Reads go into the
+// session's buffer; its events go to the handler.
+
+#include "connection.hpp"
+
+#include <troupe/core/errors.hpp>
+#include <troupe/core/log.hpp>
+#include <troupe/wire/errors.hpp>
+
+#include "endpoint.hpp"
+
+#include <asio/buffer.hpp>
+#include <asio/error.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
+#include <asio/write.hpp>
+
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <utility>
+
+namespace troupe::remote::detail {
+
+namespace {
+
+/// What one read asks for: many small frames per system call under load.
+constexpr std::size_t read_size = 64 * 1024;
+/// A write buffer that grew past this (a burst, a large frame) is freed after its write.
+constexpr std::size_t kept_capacity = std::size_t{4} << 20;
+
+connection_options normalised(connection_options o) {
+    o.max_frame = std::min(o.max_frame, wire::max_frame_limit);
+    o.hello.max_frame = static_cast<std::uint32_t>(o.max_frame);
+    return o;
+}
+
+/// The peer as logs name it before its hello: its address, else the descriptor.
+std::string label_of(connection::socket& s) {
+    std::error_code ec;
+    const auto remote = s.remote_endpoint(ec);
+    if (!ec) {
+        if (const auto a = address_of(remote)) {
+            return "connection to " + a->to_string();
+        }
+    }
+    return "connection on descriptor " + std::to_string(s.native_handle());
+}
+
+/// The peer as its hello names it: "connection to donny#2@4121".
+std::string label_of(const wire::msg::hello& h) {
+    std::string out = "connection to " + (h.name.empty() ? std::string("an unnamed process") : h.name);
+    if (!h.id.empty()) {
+        out.append("#").append(h.id);
+    }
+    if (h.pid != 0) {
+        out.append("@").append(std::to_string(h.pid));
+    }
+    return out;
+}
+
+bool closed_by_peer(const std::error_code& ec) {
+    return ec == asio::error::eof || ec == asio::error::connection_reset || ec == asio::error::broken_pipe;
+}
+
+void log_line(spdlog::level::level_enum level, const std::string& who, const std::string& what) noexcept {
+    try {
+        troupe::logger()->log(level, "{} closed: {}", who, what);
+    } catch (...) {}
+}
+
+std::string what_of(std::exception_ptr e) {
+    try {
+        std::rethrow_exception(std::move(e));
+    } catch (const std::exception& x) {
+        return x.what();
+    } catch (...) {
+        return "an exception that is not a std::exception";
+    }
+}
+
+}  // namespace
+
+std::shared_ptr<connection> connection::make(io_service& io, socket s, connection_options options,
+                                             std::weak_ptr<connection_handler> handler) {
+    return std::make_shared<connection>(private_tag{}, io, std::move(s), std::move(options), std::move(handler));
+}
+
+std::shared_ptr<connection> connection::adopt_fd(io_service& io, int fd, connection_options options,
+                                                 std::weak_ptr<connection_handler> handler) {
+    const auto refuse = [fd](const std::string& why) {
+        ::close(fd);
+        throw error("descriptor " + std::to_string(fd) + " cannot carry a connection: " + why);
+    };
+    int domain = 0;
+    int type = 0;
+    socklen_t length = sizeof(int);
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &length) != 0) {
+        refuse(std::strerror(errno));
+    }
+    length = sizeof(int);
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &length) != 0 || type != SOCK_STREAM) {
+        refuse("it is not a stream socket");
+    }
+    sockaddr_storage peer{};
+    socklen_t peer_length = sizeof(peer);
+    if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length) != 0) {
+        refuse(std::string("it is not connected: ") + std::strerror(errno));
+    }
+    ::fcntl(fd, F_SETFD, FD_CLOEXEC);  // this process's own children must not inherit it
+    socket s(io.context());
+    std::error_code ec;
+    s.assign(asio::generic::stream_protocol(domain, SOCK_STREAM), fd, ec);
+    if (ec) {
+        refuse(ec.message());
+    }
+    return make(io, std::move(s), std::move(options), std::move(handler));
+}
+
+connection::connection(private_tag, io_service& io, socket s, connection_options options,
+                       std::weak_ptr<connection_handler> handler)
+    : context_(io.context()),
+      socket_(std::move(s)),
+      timer_(context_),
+      options_(normalised(std::move(options))),
+      handler_(std::move(handler)),
+      session_(options_.hello, options_.max_frame),
+      writing_(wire::max_frame_limit),
+      pending_(wire::max_frame_limit),
+      send_limit_(options_.max_frame),
+      label_(label_of(socket_)) {
+    if (&asio::query(socket_.get_executor(), asio::execution::context_as<asio::execution_context&>) != &context_) {
+        throw error("troupe::remote: a connection's socket must belong to the system's io_service");
+    }
+    std::error_code ec;
+    const auto local = socket_.local_endpoint(ec);
+    if (ec) {
+        throw error("troupe::remote: a connection needs an open, connected socket: " + ec.message());
+    }
+    if (local.protocol().family() == AF_INET || local.protocol().family() == AF_INET6) {
+        // Coalescing is done here: Nagle's algorithm would only add latency.
+        socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+    }
+    wire::write_message(pending_, 0, options_.hello);
+    frames_sent_ = 1;
+}
+
+connection::~connection() = default;
+
+void connection::start() {
+    asio::post(context_, [self = shared_from_this()] { self->begin(); });
+}
+
+bool connection::send_payload(std::span<const std::byte> payload) {
+    return send_with([&](std::vector<std::byte>& out) { out.insert(out.end(), payload.begin(), payload.end()); });
+}
+
+void connection::too_large(std::size_t size, std::size_t limit) {
+    throw wire::frame_error("a frame of " + std::to_string(size) + " bytes is larger than the peer's maximum of " +
+                            std::to_string(limit));
+}
+
+void connection::post_flush() {
+    asio::post(context_, [self = shared_from_this()] { self->flush(); });
+}
+
+void connection::close(std::string reason) {
+    std::unique_lock lock(mutex_);
+    if (phase_.load(std::memory_order_relaxed) != phase::running) {
+        return;
+    }
+    phase_.store(phase::closing, std::memory_order_relaxed);
+    reason_ = std::move(reason);
+    const bool idle = !flushing_;
+    flushing_ = true;
+    lock.unlock();
+    asio::post(context_, [self = shared_from_this()] { self->arm_close_deadline(); });
+    if (idle) {
+        post_flush();  // else the flush in flight (or start()) finds the phase when the queue is empty
+    }
+}
+
+void connection::abort(std::string reason) {
+    {
+        std::lock_guard lock(mutex_);
+        const phase p = phase_.load(std::memory_order_relaxed);
+        if (p == phase::aborting || p == phase::ended) {
+            return;
+        }
+        phase_.store(phase::aborting, std::memory_order_relaxed);
+        pending_.clear();
+    }
+    asio::post(context_,
+               [self = shared_from_this(), reason = std::move(reason)] { self->end(reason, spdlog::level::info); });
+}
+
+std::string connection::describe() const {
+    std::lock_guard lock(mutex_);
+    return label_;
+}
+
+connection_stats connection::stats() const {
+    connection_stats s;
+    s.writes = writes_.load(std::memory_order_relaxed);
+    s.bytes_written = bytes_written_.load(std::memory_order_relaxed);
+    s.frames_received = frames_received_.load(std::memory_order_relaxed);
+    s.ignored = ignored_.load(std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    s.frames_sent = frames_sent_;
+    s.bytes_pending = pending_.pending().size() + in_flight_;
+    return s;
+}
+
+// The I/O thread from here on.
+
+void connection::begin() {
+    if (started_) {
+        return;
+    }
+    started_ = true;
+    const phase p = phase_.load(std::memory_order_relaxed);
+    if (p == phase::aborting || p == phase::ended) {
+        return;  // abort() came first: its end() is posted
+    }
+    if (p == phase::closing) {
+        arm_close_deadline();
+    } else {
+        timer_.expires_after(options_.handshake_timeout);
+        timer_.async_wait([self = shared_from_this()](const std::error_code& ec) { self->on_handshake_timeout(ec); });
+    }
+    read();
+    flush();
+}
+
+void connection::arm_close_deadline() {
+    if (!started_ || phase_.load(std::memory_order_relaxed) != phase::closing) {
+        return;  // begin() arms it, or the close is done
+    }
+    timer_.expires_after(options_.linger);  // replaces the handshake's timeout: the close decides now
+    timer_.async_wait([self = shared_from_this()](const std::error_code& ec) { self->on_close_deadline(ec); });
+}
+
+void connection::on_close_deadline(const std::error_code& ec) {
+    if (ec || phase_.load(std::memory_order_relaxed) != phase::closing) {
+        return;
+    }
+    const std::size_t left = stats().bytes_pending;
+    end("the peer did not take the last " + std::to_string(left) + " bytes within " +
+            std::to_string(options_.linger.count()) + " ms of the close",
+        spdlog::level::warn);
+}
+
+void connection::on_handshake_timeout(const std::error_code& ec) {
+    if (ec || session_.is_open() || phase_.load(std::memory_order_relaxed) == phase::ended) {
+        return;  // cancelled, or the hello came first
+    }
+    end("no hello from the peer within " + std::to_string(options_.handshake_timeout.count()) + " ms",
+        spdlog::level::warn);
+}
+
+void connection::read() {
+    const auto room = session_.prepare(read_size);
+    socket_.async_read_some(
+        asio::buffer(room.data(), room.size()),
+        [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_read(ec, n); });
+}
+
+void connection::on_read(const std::error_code& ec, std::size_t n) {
+    if (phase_.load(std::memory_order_acquire) == phase::ended) {
+        if (lingering_) {
+            linger_read(ec);
+        }
+        return;
+    }
+    if (ec) {
+        if (ec == asio::error::operation_aborted) {
+            return;
+        }
+        if (closed_by_peer(ec)) {
+            end("closed by the peer", spdlog::level::info);
+        } else {
+            end("cannot read: " + ec.message(), spdlog::level::warn);
+        }
+        return;
+    }
+    session_.commit(n);
+    if (dispatch()) {
+        read();
+    }
+}
+
+bool connection::dispatch() {
+    const auto handler = handler_.lock();
+    if (!handler) {
+        end("its handler is gone", spdlog::level::debug);
+        return false;
+    }
+    const auto going = [this] {
+        const phase p = phase_.load(std::memory_order_acquire);
+        return p == phase::running || p == phase::closing;
+    };
+    try {
+        while (going()) {
+            auto event = session_.next();
+            frames_received_.store(session_.frames(), std::memory_order_relaxed);
+            ignored_.store(session_.ignored(), std::memory_order_relaxed);
+            if (!event) {
+                return true;
+            }
+            if (auto* m = std::get_if<wire::message>(&*event)) {
+                handler->on_message(*this, std::move(*m));
+            } else if (std::holds_alternative<detail::handshake_done>(*event)) {
+                on_handshake(*handler);
+            } else {
+                end(std::get<session_closed>(*event).reason, spdlog::level::warn);
+                return false;
+            }
+        }
+    } catch (...) {
+        end("its handler threw: " + what_of(std::current_exception()), spdlog::level::err);
+    }
+    return false;
+}
+
+void connection::on_handshake(connection_handler& handler) {
+    timer_.cancel();
+    {
+        std::lock_guard lock(mutex_);
+        send_limit_ = std::min<std::size_t>(session_.peer().max_frame, wire::max_frame_limit);
+        label_ = label_of(session_.peer());
+    }
+    version_.store(session_.version(), std::memory_order_release);
+    authenticate(handler);
+}
+
+void connection::authenticate(connection_handler& handler) {
+    // An authentication step (TCP across hosts: an HMAC challenge after the hello) starts here:
+    // it sends its challenge, and the session passes the answer up on dialog 0; only when it
+    // checks out does the connection open. Today the handshake alone opens it.
+    opened(handler);
+}
+
+void connection::opened(connection_handler& handler) {
+    open_.store(true, std::memory_order_release);
+    handler.on_open(*this);
+}
+
+void connection::flush() {
+    std::unique_lock lock(mutex_);
+    in_flight_ = 0;
+    const phase p = phase_.load(std::memory_order_relaxed);
+    if (p == phase::aborting || p == phase::ended) {
+        return;  // flushing_ stays set: nothing is posted again
+    }
+    if (pending_.empty()) {
+        flushing_ = false;
+        lock.unlock();
+        if (p == phase::closing) {
+            finish_close();
+        }
+        return;
+    }
+    std::swap(pending_, writing_);
+    in_flight_ = writing_.pending().size();
+    lock.unlock();
+    writes_.fetch_add(1, std::memory_order_relaxed);
+    asio::async_write(
+        socket_, asio::buffer(writing_.pending().data(), writing_.pending().size()),
+        [self = shared_from_this()](const std::error_code& ec, std::size_t n) { self->on_written(ec, n); });
+}
+
+void connection::on_written(const std::error_code& ec, std::size_t n) {
+    bytes_written_.fetch_add(n, std::memory_order_relaxed);
+    if (ec) {
+        if (ec != asio::error::operation_aborted) {
+            if (closed_by_peer(ec)) {
+                end("closed by the peer", spdlog::level::info);
+            } else {
+                end("cannot write: " + ec.message(), spdlog::level::warn);
+            }
+        }
+        return;
+    }
+    if (writing_.pending().size() > kept_capacity) {
+        writing_ = wire::frame_writer(wire::max_frame_limit);
+    } else {
+        writing_.clear();
+    }
+    flush();
+}
+
+void connection::finish_close() {
+    std::string reason;
+    {
+        std::lock_guard lock(mutex_);
+        reason = reason_;
+    }
+    std::error_code ignored;
+    socket_.shutdown(asio::socket_base::shutdown_send, ignored);
+    end(reason, spdlog::level::debug, false);
+    // The peer reads everything, then sees the end of the stream and closes its side; closing
+    // ours before that could reset the connection under data it has not read yet (TCP). The
+    // read in flight goes on, discarding, until then (or until the linger runs out).
+    lingering_ = true;
+    timer_.expires_after(options_.linger);
+    timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+        if (!ec) {
+            self->linger_read(asio::error::timed_out);
+        }
+    });
+}
+
+void connection::linger_read(const std::error_code& ec) {
+    if (!lingering_) {
+        return;
+    }
+    if (ec) {
+        lingering_ = false;
+        std::error_code ignored;
+        timer_.cancel();
+        socket_.close(ignored);
+        return;
+    }
+    drain_.resize(4096);
+    socket_.async_read_some(asio::buffer(drain_), [self = shared_from_this()](const std::error_code& e, std::size_t) {
+        self->on_read(e, 0);
+    });
+}
+
+void connection::end(const std::string& reason, spdlog::level::level_enum level, bool close_socket) {
+    {
+        std::lock_guard lock(mutex_);
+        if (phase_.load(std::memory_order_relaxed) == phase::ended) {
+            return;
+        }
+        phase_.store(phase::ended, std::memory_order_release);
+        flushing_ = true;  // nothing is posted again
+        pending_.clear();
+    }
+    open_.store(false, std::memory_order_release);
+    timer_.cancel();
+    if (close_socket) {
+        std::error_code ignored;
+        socket_.close(ignored);
+    }
+    log_line(level, describe(), reason);
+    if (const auto handler = handler_.lock()) {
+        try {
+            handler->on_closed(*this, reason);
+        } catch (...) {
+            log_line(spdlog::level::err, describe(),
+                     "and its handler's on_closed threw: " + what_of(std::current_exception()));
+        }
+    }
+}
+
+}  // namespace troupe::remote::detail

@@ -1,0 +1,249 @@
+#pragma once
+// connection: one stream socket carrying the wire protocol between two troupe processes, with
+// many dialogs multiplexed on it, on a system's I/O loop.
+//
+// Lifetime. A connection is always held by shared_ptr (make, adopt_fd). Its pending socket
+// operations, timer waits and posted flushes each hold one too, so it lives while it has I/O
+// in flight, and is freed when the last holder lets go: on the I/O thread after it ends, or
+// when the io_service's context is destroyed with the handlers that never ran (at system
+// destruction). So:
+//   - the handler is held weakly: the runtime owns it (and may hold the connection from it, no
+//     cycle). The connection calls it only on the I/O thread while a strong reference can be
+//     had; once its owner lets go, the connection calls nothing more and aborts itself;
+//   - on_closed is called exactly once (after on_open or instead of it) unless the io_service
+//     shuts down first: then no handler runs again and on_closed never comes;
+//   - every shared_ptr to a connection must be dropped before its system is destroyed (its
+//     socket belongs to the system's io_context).
+
+#include <troupe/async/io_service.hpp>
+#include <troupe/wire/frame_writer.hpp>
+#include <troupe/wire/protocol.hpp>
+
+#include "session.hpp"
+
+#include <spdlog/common.h>
+#include <asio/generic/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace troupe::remote::detail {
+
+class connection;
+
+/// What the runtime does with a connection's events. Every call is on the I/O thread, one at
+/// a time, never re-entrant (close, abort and send called from a handler take effect after it
+/// returns). A handler that throws is logged and its connection aborted.
+class connection_handler {
+public:
+    virtual ~connection_handler() = default;
+    /// The handshake is done: peer() and version() are valid.
+    virtual void on_open(connection& c) = 0;
+    /// A message on a dialog other than 0, in the order the peer sent it.
+    virtual void on_message(connection& c, wire::message&& m) = 0;
+    /// The connection has ended; nothing else is called after this, and sends are refused.
+    virtual void on_closed(connection& c, const std::string& reason) = 0;
+};
+
+/// How a connection starts and what it accepts.
+struct connection_options {
+    /// What this side says first. Its max_frame is replaced by `max_frame` below.
+    wire::msg::hello hello{};
+    /// The largest frame payload accepted from the peer.
+    std::size_t max_frame = wire::default_max_frame;
+    /// A peer whose hello has not come after this long is closed.
+    std::chrono::milliseconds handshake_timeout{5000};
+    /// A graceful close waits this long for the peer to take what was queued (then it aborts),
+    /// and as long again for the peer's end of the stream before closing the socket (so that
+    /// the peer reads everything before it sees the close).
+    std::chrono::milliseconds linger{5000};
+};
+
+/// Counters, for tests and benchmarks (a snapshot; each is exact, the set is not atomic).
+struct connection_stats {
+    /// Frames queued by send (the hello included).
+    std::uint64_t frames_sent = 0;
+    /// Socket writes started: fewer than frames_sent under load (coalescing).
+    std::uint64_t writes = 0;
+    /// Bytes the socket took.
+    std::uint64_t bytes_written = 0;
+    /// Bytes queued or being written.
+    std::size_t bytes_pending = 0;
+    /// Frames the peer sent, decoded (the ignored ones included).
+    std::uint64_t frames_received = 0;
+    /// Frames of a kind this version does not know, ignored.
+    std::uint64_t ignored = 0;
+};
+
+/// One socket, many dialogs. Sends from any thread append to one buffer, and one socket write
+/// carries everything appended while the previous write was in flight. Reads go straight into
+/// the session's buffer; a protocol violation closes this connection only, with one warning
+/// line naming it and why.
+class connection : public std::enable_shared_from_this<connection> {
+    struct private_tag {};
+
+public:
+    /// A stream socket of any family (Unix, TCP).
+    using socket = asio::generic::stream_protocol::socket;
+
+    /// Takes a connected socket, which must belong to `io`'s context. Nothing happens until
+    /// start(). The handler is held weakly (see the lifetime rule above).
+    static std::shared_ptr<connection> make(io_service& io, socket s, connection_options options,
+                                            std::weak_ptr<connection_handler> handler);
+    /// Takes a connected stream socket's descriptor (a socketpair end a subprocess inherited),
+    /// marking it close-on-exec. Throws troupe::error if it is not a connected stream socket;
+    /// the descriptor is closed either way.
+    static std::shared_ptr<connection> adopt_fd(io_service& io, int fd, connection_options options,
+                                                std::weak_ptr<connection_handler> handler);
+
+    connection(private_tag, io_service& io, socket s, connection_options options,
+               std::weak_ptr<connection_handler> handler);
+    ~connection();
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    /// Sends the hello (and whatever was sent before), then reads the peer's, then its messages
+    /// until the connection ends. Any thread; once.
+    void start();
+
+    /// Queues `m` on `dialog`. Any thread. False if the connection is closing or closed (the
+    /// message is dropped). Throws wire::frame_error (queuing nothing) if the frame is larger
+    /// than the peer accepts (before the handshake: than this side's max_frame).
+    template <wire::protocol_message M>
+    bool send(std::uint64_t dialog, const M& m) {
+        return send_with([&](std::vector<std::byte>& out) { wire::encode_message(dialog, m, out); });
+    }
+    /// Queues one frame carrying `payload`, a message [kind, dialog, body] encoded elsewhere.
+    /// As send().
+    bool send_payload(std::span<const std::byte> payload);
+    /// Queues one frame whose payload `fill(std::vector<std::byte>& out)` appends to `out` in
+    /// place (an encoder for a message [kind, dialog, body]). As send(); if fill throws,
+    /// nothing is queued and the exception propagates. fill runs under the send lock: keep it
+    /// to encoding.
+    template <class Fill>
+    bool send_with(Fill&& fill);
+
+    /// Ends the connection gracefully: refuses new sends, writes what was queued, then shuts
+    /// the socket down and calls on_closed(reason). Any thread; later calls do nothing.
+    void close(std::string reason);
+    /// Ends the connection at once: drops what was queued, closes the socket, calls
+    /// on_closed(reason). Any thread; does nothing once the connection is ending.
+    void abort(std::string reason);
+
+    /// The peer's hello. Valid from on_open (on the I/O thread, or after on_open was seen).
+    const wire::msg::hello& peer() const noexcept { return session_.peer(); }
+    /// The negotiated protocol version (0 before on_open).
+    std::uint32_t version() const noexcept { return version_.load(std::memory_order_acquire); }
+    /// True from on_open until the connection starts to end.
+    bool is_open() const noexcept { return open_.load(std::memory_order_acquire); }
+    /// "connection to donny#2@4121" (the peer's name, id and pid once known; before the
+    /// handshake, the peer's address or the descriptor). Any thread.
+    std::string describe() const;
+    /// The counters. Any thread.
+    connection_stats stats() const;
+
+private:
+    enum class phase : std::uint8_t {
+        running,   // sending and receiving
+        closing,   // close() was called: flushing, still receiving
+        aborting,  // abort() was called: on_closed is posted
+        ended,     // on_closed was called (or is being): nothing more is dispatched
+    };
+
+    /// The flush, or a send's frame that is too large (out of line: the send path stays small).
+    [[noreturn]] static void too_large(std::size_t size, std::size_t limit);
+    /// Posts flush() to the I/O thread (from a sender that found nothing in flight).
+    void post_flush();
+
+    // On the I/O thread:
+    void begin();
+    void read();
+    void on_read(const std::error_code& ec, std::size_t n);
+    /// Hands the session's events to the handler; false if the connection ended meanwhile.
+    bool dispatch();
+    void on_handshake(connection_handler& handler);
+    /// The place for an authentication step (an HMAC challenge for TCP across hosts); today
+    /// the handshake alone opens the connection.
+    void authenticate(connection_handler& handler);
+    void opened(connection_handler& handler);
+    void on_handshake_timeout(const std::error_code& ec);
+    void flush();
+    void on_written(const std::error_code& ec, std::size_t n);
+    /// close() was called: the queue must drain within the linger.
+    void arm_close_deadline();
+    void on_close_deadline(const std::error_code& ec);
+    /// Everything queued before close() is written: shut the send side down, report, linger.
+    void finish_close();
+    /// A read while lingering completed: read on, discarding, until `ec` (the end).
+    void linger_read(const std::error_code& ec);
+    /// Ends the connection: one log line at `level`, the socket closed (unless lingering), the
+    /// handler told. Idempotent.
+    void end(const std::string& reason, spdlog::level::level_enum level, bool close_socket = true);
+
+    asio::io_context& context_;
+    socket socket_;
+    asio::steady_timer timer_;  // the handshake timeout, or the close's deadline, then the linger
+    const connection_options options_;
+    const std::weak_ptr<connection_handler> handler_;
+    session session_;               // I/O thread only (peer() after the handshake: immutable)
+    wire::frame_writer writing_;    // I/O thread only: the frames of the write in flight
+    std::vector<std::byte> drain_;  // I/O thread only: where reads go while lingering
+    bool started_ = false;          // I/O thread only
+    bool lingering_ = false;        // I/O thread only: closed gracefully, waiting for the peer's end
+
+    mutable std::mutex mutex_;  // guards what follows, up to the atomics
+    wire::frame_writer pending_;
+    bool flushing_ = true;    // a flush is posted or a write in flight (or not started): a send just appends
+    std::size_t send_limit_;  // the largest payload the peer accepts
+    std::size_t in_flight_ = 0;
+    std::uint64_t frames_sent_ = 0;
+    std::string reason_;  // why close() or abort() was called
+    std::string label_;   // for describe()
+
+    // phase_ changes under mutex_ only, and is read without it on the I/O thread (to stop
+    // dispatching once the connection ends: a stale `running` only delays that by a message).
+    // open_ and version_ are written on the I/O thread, read anywhere: release/acquire, so
+    // that whoever sees them set sees the peer's hello written before.
+    std::atomic<phase> phase_{phase::running};
+    std::atomic<bool> open_{false};
+    std::atomic<std::uint32_t> version_{0};
+    // Counters only: relaxed.
+    std::atomic<std::uint64_t> writes_{0};
+    std::atomic<std::uint64_t> bytes_written_{0};
+    std::atomic<std::uint64_t> frames_received_{0};
+    std::atomic<std::uint64_t> ignored_{0};
+};
+
+template <class Fill>
+bool connection::send_with(Fill&& fill) {
+    std::unique_lock lock(mutex_);
+    if (phase_.load(std::memory_order_relaxed) != phase::running) {
+        return false;
+    }
+    const std::size_t limit = send_limit_;
+    pending_.write_with([&](std::vector<std::byte>& out) {
+        const std::size_t start = out.size();
+        fill(out);
+        if (out.size() - start > limit) {
+            too_large(out.size() - start, limit);
+        }
+    });
+    ++frames_sent_;
+    if (flushing_) {
+        return true;  // the flush in flight takes this frame too
+    }
+    flushing_ = true;
+    lock.unlock();
+    post_flush();
+    return true;
+}
+
+}  // namespace troupe::remote::detail

@@ -1,0 +1,117 @@
+// session: frames in, protocol events out. Every way bad bytes can end (frame_error from the
+// reader, decode_error from the decoder, a message in the wrong place) becomes one
+// session_closed, and nothing after it.
+
+#include "session.hpp"
+
+#include <troupe/wire/errors.hpp>
+#include <troupe/wire/record.hpp>
+
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace troupe::remote::detail {
+
+namespace {
+
+/// A message's kind as the log line names it ("start", "unknown kind 77").
+std::string kind_name(const wire::message& m) {
+    return std::visit(
+        [](const auto& body) -> std::string {
+            using body_type = std::decay_t<decltype(body)>;
+            if constexpr (std::is_same_v<body_type, wire::msg::unknown>) {
+                return "unknown kind " + std::to_string(body.kind);
+            } else {
+                return std::string(wire::record_of<body_type>.name);
+            }
+        },
+        m.body);
+}
+
+std::string range(const wire::msg::hello& h) {
+    return std::to_string(h.min_version) + ".." + std::to_string(h.version);
+}
+
+}  // namespace
+
+session::session(wire::msg::hello mine, std::size_t max_frame) : mine_(std::move(mine)), reader_(max_frame) {}
+
+void session::feed(std::span<const std::byte> bytes) {
+    if (state_ != state::closed) {
+        reader_.feed(bytes);
+    }
+}
+
+std::span<std::byte> session::prepare(std::size_t n) {
+    if (state_ != state::closed) {
+        return reader_.prepare(n);
+    }
+    discard_.resize(n);
+    return discard_;
+}
+
+void session::commit(std::size_t n) {
+    if (state_ != state::closed) {
+        reader_.commit(n);
+    }
+}
+
+std::optional<session_event> session::next() {
+    while (state_ != state::closed) {
+        wire::message m;
+        try {
+            const auto frame = reader_.next();
+            if (!frame) {
+                return std::nullopt;
+            }
+            m = wire::decode_message(*frame);
+        } catch (const wire::frame_error& e) {
+            return close(e.what());
+        } catch (const wire::decode_error& e) {
+            return close(e.what());
+        }
+        ++frames_;
+        if (state_ == state::awaiting_hello) {
+            return handshake(std::move(m));
+        }
+        if (m.body.index() == 0) {
+            ++ignored_;  // a newer peer's kind: it knows we may not speak it
+            continue;
+        }
+        if (std::holds_alternative<wire::msg::hello>(m.body)) {
+            return close("a second hello from the peer, on dialog " + std::to_string(m.dialog));
+        }
+        if (m.dialog == 0) {
+            // Version 1 defines nothing on dialog 0 after the hello. An authentication step
+            // (TCP across hosts) will take its messages here, between the hello and `open`.
+            return close(kind_name(m) + " on dialog 0, which carries only the handshake");
+        }
+        return session_event(std::move(m));
+    }
+    return std::nullopt;
+}
+
+session_event session::handshake(wire::message&& first) {
+    auto* hello = std::get_if<wire::msg::hello>(&first.body);
+    if (hello == nullptr || first.dialog != 0) {
+        return close("expected the peer's hello on dialog 0 first, got " + kind_name(first) + " on dialog " +
+                     std::to_string(first.dialog));
+    }
+    const auto version = wire::negotiate(mine_, *hello);
+    if (!version) {
+        return close("no common protocol version (here " + range(mine_) + ", peer " + range(*hello) + ")");
+    }
+    peer_ = std::move(*hello);
+    version_ = *version;
+    state_ = state::open;
+    return handshake_done{peer_, version_};
+}
+
+session_event session::close(std::string reason) {
+    state_ = state::closed;
+    reader_ = wire::frame_reader(0);  // frees what the peer sent
+    return session_closed{std::move(reason)};
+}
+
+}  // namespace troupe::remote::detail
