@@ -45,7 +45,7 @@ std::shared_ptr<child> child::start(process_runtime& runtime, std::string name, 
     spawn_spec spec;
     spec.executable = "/proc/self/exe";  // this very program, even if its file was replaced since
     const std::string level =
-        options.log_level.empty() ? std::string(spdlog::level::to_string_view(logger()->level())) : options.log_level;
+        options.log_level.empty() ? std::string(spdlog::level::to_string_view(logger()->level()).data(), spdlog::level::to_string_view(logger()->level()).size()) : options.log_level;
     spec.args = {"--troupe-child", name, std::to_string(number), std::to_string(::getpid()), level};
     spec.inherit_fd = fds[1];
     try {

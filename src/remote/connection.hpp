@@ -47,7 +47,8 @@ public:
     virtual ~connection_handler() = default;
     /// The handshake is done: peer() and version() are valid.
     virtual void on_open(connection& c) = 0;
-    /// A message on a dialog other than 0, in the order the peer sent it.
+    /// A message, in the order the peer sent it: on a dialog, or on dialog 0 one that concerns
+    /// the whole process actor (spawn, cancel, cancel_ack).
     virtual void on_message(connection& c, wire::message&& m) = 0;
     /// The connection has ended; nothing else is called after this, and sends are refused.
     virtual void on_closed(connection& c, const std::string& reason) = 0;

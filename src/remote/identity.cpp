@@ -1,5 +1,6 @@
 #include "remote/identity.hpp"
 
+#include <troupe/core/log.hpp>
 #include <troupe/remote/run.hpp>
 
 #include <unistd.h>
@@ -41,6 +42,15 @@ void set_identity(std::string name, std::uint64_t number) {
     self.number = number;
 }
 
-void set_root_name(std::string name) { set_identity(std::move(name), 0); }
+void set_root_name(std::string name) {
+    set_identity(std::move(name), 0);
+    name_logs();
+}
+
+void name_logs() {
+    // Every line names the process actor it comes from: with children writing to the same
+    // terminal, "[donny#2@4121]" tells them apart.
+    logger()->set_pattern("[%H:%M:%S.%e] [" + self_identity().full_name() + "] [%l] %v");
+}
 
 }  // namespace troupe::remote::detail

@@ -22,5 +22,7 @@ struct identity {
 const identity& self_identity();
 /// Renames this process's actor (troupe::run, a child's bootstrap); before anything uses it.
 void set_identity(std::string name, std::uint64_t number);
+/// Makes every line of troupe's logger name this process actor ("[donny#2@4121]").
+void name_logs();
 
 }  // namespace troupe::remote::detail

@@ -4,6 +4,7 @@
 #include <troupe/core/log.hpp>
 #include <troupe/remote/errors.hpp>
 
+#include "remote/identity.hpp"
 #include "remote/runtime.hpp"
 #include "remote/served_call.hpp"
 
@@ -184,6 +185,10 @@ void peer::on_reply(wire::message&& m) {
             sink->yielded(y->value);
         } else if (std::holds_alternative<wire::msg::stop>(m.body)) {
             sink->stopped();
+        } else if (auto* st = std::get_if<wire::msg::started>(&m.body)) {
+            sink->started(st->value, st->credit);
+        } else if (auto* cr = std::get_if<wire::msg::credit>(&m.body)) {
+            sink->credited(cr->items);
         }
     } catch (const std::exception& e) {
         // A reply that does not decode as what the caller expects.
@@ -216,6 +221,10 @@ void peer::on_request(wire::message&& m) {
         call->cancel();
     } else if (auto* c = std::get_if<wire::msg::credit>(&m.body)) {
         call->add_credit(c->items);
+    } else if (auto* y = std::get_if<wire::msg::yield>(&m.body)) {
+        call->received(y->value);
+    } else if (std::holds_alternative<wire::msg::stop>(m.body)) {
+        call->caller_stopped();
     }
 }
 
@@ -319,5 +328,11 @@ void cancel_call(peer& to, std::uint64_t dialog, std::string reason) { to.cancel
 void grant_credit(peer& to, std::uint64_t dialog, std::uint32_t items) { to.grant_credit(dialog, items); }
 
 std::string peer_name(const peer& p) { return p.name(); }
+
+void send_yield(peer& to, std::uint64_t dialog, std::vector<std::byte> item) {
+    to.send(dialog, wire::msg::yield{std::move(item)});
+}
+
+void send_stop(peer& to, std::uint64_t dialog) { to.send(dialog, wire::msg::stop{}); }
 
 }  // namespace troupe::remote::detail

@@ -184,7 +184,7 @@ int run_child(int argc, char** argv) {
     die_with_parent(static_cast<pid_t>(parent_pid));
     set_identity(argv[2], number);
     const std::string full_name = self_identity().full_name();
-    logger()->set_pattern("[%H:%M:%S.%e] [" + full_name + "] [%l] %v");
+    name_logs();
     if (argv[5][0] != '\0') {
         logger()->set_level(spdlog::level::from_str(argv[5]));
     }

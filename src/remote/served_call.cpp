@@ -48,7 +48,35 @@ std::string current_exception_type() {
 
 served_call::served_call(std::weak_ptr<peer> from, std::uint64_t dialog, const exposed_function& fn,
                          std::vector<std::byte> args, std::uint32_t credit)
-    : from_(std::move(from)), dialog_(dialog), fn_(fn), args_(std::move(args)), credit_(credit) {}
+    : from_(std::move(from)),
+      dialog_(dialog),
+      fn_(fn),
+      args_(std::move(args)),
+      credit_(credit),
+      inbound_(default_context_window, [this](std::uint32_t n) {
+          if (auto p = from_.lock()) {
+              p->send(dialog_, wire::msg::credit{n});
+          }
+      }) {}
+
+void served_call::send_started(std::vector<std::byte> value) {
+    if (auto p = from_.lock()) {
+        p->send(dialog_, wire::msg::started{std::move(value), default_context_window});
+    }
+}
+
+void served_call::close_sending() {
+    {
+        const std::lock_guard guard(lock_);
+        if (stopped_sending_) {
+            return;
+        }
+        stopped_sending_ = true;
+    }
+    if (auto p = from_.lock()) {
+        p->send(dialog_, wire::msg::stop{});
+    }
+}
 
 void served_call::begin(troupe::system& sys) {
     spawn_options options;
@@ -120,6 +148,7 @@ task<void> served_call::run() {
     } catch (...) {
         failure = wire::msg::error{current_exception_type(), "an exception that is not a std::exception", {}};
     }
+    inbound_.end(std::make_exception_ptr(troupe::cancelled("the call has ended")));
     if (auto p = from_.lock()) {
         if (cancelled) {
             p->send(dialog_, wire::msg::cancel_ack{});

@@ -6,6 +6,7 @@
 
 #include <troupe/core/future.hpp>
 #include <troupe/core/ref.hpp>
+#include <troupe/remote/detail/channel.hpp>
 #include <troupe/remote/detail/invoke.hpp>
 
 #include <cstddef>
@@ -25,7 +26,9 @@ namespace troupe::remote::detail {
 
 class peer;
 
-class served_call final : public call_context, public std::enable_shared_from_this<served_call> {
+class served_call final : public call_context,
+                          public callee_channel,
+                          public std::enable_shared_from_this<served_call> {
 public:
     served_call(std::weak_ptr<peer> from, std::uint64_t dialog, const exposed_function& fn, std::vector<std::byte> args,
                 std::uint32_t credit);
@@ -37,8 +40,18 @@ public:
     /// Adds stream credit (from the caller).
     void add_credit(std::uint32_t items);
 
+    /// A context's item from the caller, or its stop.
+    void received(std::span<const std::byte> item) { inbound_.push(item); }
+    void caller_stopped() { inbound_.end(nullptr); }
+
     std::span<const std::byte> arguments() const noexcept override { return args_; }
     task<void> yield(std::vector<std::byte> item) override;
+    callee_channel& channel() noexcept override { return *this; }
+
+    void send_started(std::vector<std::byte> value) override;
+    task<void> send(std::vector<std::byte> item) override { return yield(std::move(item)); }
+    future<std::optional<std::vector<std::byte>>> receive() override { return inbound_.next(); }
+    void close_sending() override;
 
     /// The call actor's work: invoke, then send the dialog's final message.
     task<void> run();
@@ -54,7 +67,9 @@ private:
     std::uint32_t credit_;
     std::optional<promise<void>> credit_waiter_;
     bool cancelled_ = false;
+    bool stopped_sending_ = false;
     ref<actor> actor_;
+    inbound inbound_;  // a context's items from the caller
 };
 
 /// "std::invalid_argument": the type name of the exception being handled.

@@ -82,10 +82,12 @@ std::optional<session_event> session::next() {
         if (std::holds_alternative<wire::msg::hello>(m.body)) {
             return close("a second hello from the peer, on dialog " + std::to_string(m.dialog));
         }
-        if (m.dialog == 0) {
-            // Version 1 defines nothing on dialog 0 after the hello. An authentication step
-            // (TCP across hosts) will take its messages here, between the hello and `open`.
-            return close(kind_name(m) + " on dialog 0, which carries only the handshake");
+        if (m.dialog == 0 && !std::holds_alternative<wire::msg::spawn>(m.body) &&
+            !std::holds_alternative<wire::msg::cancel>(m.body) && !std::holds_alternative<wire::msg::cancel_ack>(m.body)) {
+            // After the hello, dialog 0 carries only what concerns the whole process actor: its
+            // spawn message and its cancel (docs/design/wire.md). An authentication step (TCP
+            // across hosts) will take its messages here, between the hello and `open`.
+            return close(kind_name(m) + " on dialog 0, which carries only the handshake, spawn and cancel");
         }
         return session_event(std::move(m));
     }

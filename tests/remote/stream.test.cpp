@@ -45,8 +45,8 @@ using troupe_test::patience;
 
 class RemoteStream : public ::testing::Test {
 protected:
-    void SetUp() override { children_before_ = troupe_test::count_children(); }
-    void TearDown() override { EXPECT_EQ(troupe_test::count_children(), children_before_) << "a child was left behind"; }
+    void SetUp() override { children_before_ = troupe_test::child_count(); }
+    void TearDown() override { EXPECT_EQ(troupe_test::child_count(), children_before_) << "a child was left behind"; }
 
     troupe::process_options serving_numbers() {
         troupe::process_options o;

@@ -14,6 +14,7 @@
 #include <troupe/core/future.hpp>
 #include <troupe/remote/detail/call.hpp>
 #include <troupe/remote/detail/invoke.hpp>
+#include <troupe/remote/context.hpp>
 #include <troupe/remote/errors.hpp>
 #include <troupe/remote/stream.hpp>
 #include <troupe/wire/codec.hpp>
@@ -98,6 +99,26 @@ public:
                               default_stream_window);
     }
 
+    /// Opens a context with the exposed coroutine `fn` there (one taking a troupe::stream_context&
+    /// first): the task completes once the callee has called ctx.started(), with the caller's
+    /// side of the context (see context.hpp). Inside an actor.
+    template <class F, class... Args>
+    requires std::is_function_v<F>
+    auto open_context(F* fn, Args&&... args) const {
+        using traits = remote::detail::function_traits<F*>;
+        using result = typename traits::result;
+        using parameters = typename traits::parameters;
+        static_assert(traits::kind == remote::detail::call_kind::context,
+                      "portal.open_context: this function does not take a troupe::stream_context& first");
+        static_assert(std::is_constructible_v<parameters, Args&&...>,
+                      "portal.open_context: the arguments do not match the function's parameters");
+        const auto& entry = remote::detail::exposed_entry(reinterpret_cast<remote::detail::any_function>(fn));
+        auto sink = std::make_shared<remote::detail::context_sink<result>>(connection_ptr(), default_context_window);
+        remote::detail::start_call(connection(), remote::detail::target_name(entry.ns, entry.name),
+                                   wire::encode(parameters(std::forward<Args>(args)...)), sink, default_context_window);
+        return wait_started(std::move(sink));
+    }
+
     /// Asks the actor to end: it cancels what it runs, acknowledges, and exits. For a child of
     /// an actor_nursery, a missing acknowledgement escalates to SIGTERM, then SIGKILL (the
     /// nursery's timeouts). The future completes once the actor has gone (for a child: its
@@ -124,6 +145,11 @@ private:
         return result;
     }
 
+    template <class R>
+    static task<remote_context<R>> wait_started(std::shared_ptr<remote::detail::context_sink<R>> sink) {
+        co_await sink->started_future();
+        co_return remote_context<R>(std::move(sink));
+    }
     template <class T>
     remote_stream<T> stream_call(std::string target, std::vector<std::byte> args, std::uint32_t window) const {
         auto sink = std::make_shared<remote::detail::stream_sink<T>>(connection_ptr(), window);

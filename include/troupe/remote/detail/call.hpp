@@ -26,6 +26,14 @@ public:
     virtual ~reply_sink() = default;
     /// The dialog's id, before its start message is sent.
     virtual void bound(std::uint64_t dialog) { (void)dialog; }
+    /// The callee has started (a context), with its first value and the credit it grants the
+    /// caller's own yields.
+    virtual void started(std::span<const std::byte> value, std::uint32_t credit) {
+        (void)value;
+        (void)credit;
+    }
+    /// The callee grants the caller `items` more yields (a context).
+    virtual void credited(std::uint32_t items) { (void)items; }
     /// A stream item (yield). Throwing (the item does not decode) ends the dialog: the runtime
     /// cancels the call and the sink gets failed().
     virtual void yielded(std::span<const std::byte> item) { (void)item; }

@@ -6,6 +6,7 @@
 
 #include <troupe/async/generator.hpp>
 #include <troupe/async/task.hpp>
+#include <troupe/remote/context.hpp>
 #include <troupe/wire/codec.hpp>
 
 #include <cstddef>
@@ -25,6 +26,7 @@ enum class call_kind : std::uint8_t {
     function,   ///< a plain function: returns a value
     coroutine,  ///< a troupe::task<R>: returns a value after its awaits
     stream,     ///< a troupe::generator<T>: yields values, then ends
+    context,    ///< a troupe::task<R> taking a troupe::stream_context& first: both sides stream
 };
 
 /// The result type of an exposed function, as its caller sees it.
@@ -58,6 +60,12 @@ struct function_traits<R (*)(A...)> {
         ((!std::is_reference_v<A> || std::is_const_v<std::remove_reference_t<A>>)&&...);
 };
 template <class R, class... A>
+struct function_traits<R (*)(stream_context&, A...)> : function_traits<R (*)(A...)> {
+    static_assert(call_result<R>::kind == call_kind::coroutine,
+                  "a function taking a troupe::stream_context& is a coroutine: it returns a troupe::task<R>");
+    static constexpr call_kind kind = call_kind::context;
+};
+template <class R, class... A>
 struct function_traits<R (*)(A...) noexcept> : function_traits<R (*)(A...)> {};
 
 /// True if a value of the result type crosses processes (void does: as nothing).
@@ -72,6 +80,8 @@ public:
     virtual std::span<const std::byte> arguments() const noexcept = 0;
     /// Sends the next item of a stream; suspends while the caller has no credit left.
     virtual task<void> yield(std::vector<std::byte> item) = 0;
+    /// The callee's side of a context's dialog.
+    virtual callee_channel& channel() noexcept = 0;
 };
 
 /// Any function pointer, to find an exposed function by its address.
@@ -116,6 +126,17 @@ task<std::vector<std::byte>> invoke(call_context& ctx) {
         }
     } else if constexpr (traits::kind == call_kind::coroutine) {
         task<result> running = std::apply(F, std::move(args));
+        if constexpr (std::is_void_v<result>) {
+            co_await std::move(running);
+            co_return std::vector<std::byte>{};
+        } else {
+            result value = co_await std::move(running);
+            co_return wire::encode(value);
+        }
+    } else if constexpr (traits::kind == call_kind::context) {
+        stream_context c(ctx.channel());
+        task<result> running =
+            std::apply([&c](auto&&... a) { return F(c, std::forward<decltype(a)>(a)...); }, std::move(args));
         if constexpr (std::is_void_v<result>) {
             co_await std::move(running);
             co_return std::vector<std::byte>{};
