@@ -1,0 +1,64 @@
+#pragma once
+// This process's child processes, zombies included, read from /proc: a test notes the count
+// when it begins and checks it is back there when it ends ("no child left, no zombie").
+
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <cstddef>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+namespace troupe_test {
+
+/// A process as /proc/<pid>/stat tells it.
+struct process_entry {
+    pid_t pid = 0;     ///< its id
+    char state = '?';  ///< 'R', 'S', 'Z' (zombie), ...
+};
+
+/// Every process whose parent is this process, zombies included.
+inline std::vector<process_entry> child_processes() {
+    std::vector<process_entry> out;
+    const pid_t self = ::getpid();
+    std::error_code ec;
+    for (const auto& dir : std::filesystem::directory_iterator("/proc", ec)) {
+        const std::string name = dir.path().filename().string();
+        if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
+            continue;
+        }
+        std::ifstream in(dir.path() / "stat");
+        const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
+        const auto close = stat.rfind(')');
+        if (close == std::string::npos || close + 4 >= stat.size()) {
+            continue;  // gone meanwhile
+        }
+        const char state = stat[close + 2];
+        const pid_t ppid = static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
+        if (ppid == self) {
+            out.push_back({static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10)), state});
+        }
+    }
+    return out;
+}
+
+/// How many children this process has, zombies included.
+inline std::size_t child_count() {
+    return child_processes().size();
+}
+
+/// How many of this process's children are zombies (ended, not reaped).
+inline std::size_t zombie_count() {
+    std::size_t n = 0;
+    for (const process_entry& p : child_processes()) {
+        n += p.state == 'Z' ? 1 : 0;
+    }
+    return n;
+}
+
+}  // namespace troupe_test
