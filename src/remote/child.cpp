@@ -12,10 +12,10 @@
 #include "remote/peer.hpp"
 #include "remote/runtime.hpp"
 
-#include <asio/post.hpp>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <asio/post.hpp>
 
 #include <cerrno>
 #include <cstring>
@@ -24,7 +24,9 @@
 namespace troupe::remote::detail {
 
 namespace {
-std::string describe_ms(std::chrono::milliseconds d) { return std::to_string(d.count()) + " ms"; }
+std::string describe_ms(std::chrono::milliseconds d) {
+    return std::to_string(d.count()) + " ms";
+}
 }  // namespace
 
 child::child(process_runtime& runtime, std::string name, const actor_nursery_options& timeouts)
@@ -44,8 +46,10 @@ std::shared_ptr<child> child::start(process_runtime& runtime, std::string name, 
 
     spawn_spec spec;
     spec.executable = "/proc/self/exe";  // this very program, even if its file was replaced since
-    const std::string level =
-        options.log_level.empty() ? std::string(spdlog::level::to_string_view(logger()->level()).data(), spdlog::level::to_string_view(logger()->level()).size()) : options.log_level;
+    const std::string level = options.log_level.empty()
+                                  ? std::string(spdlog::level::to_string_view(logger()->level()).data(),
+                                                spdlog::level::to_string_view(logger()->level()).size())
+                                  : options.log_level;
     spec.args = {"--troupe-child", name, std::to_string(number), std::to_string(::getpid()), level};
     spec.inherit_fd = fds[1];
     try {
@@ -155,10 +159,14 @@ std::shared_ptr<child> spawn_child(troupe::system& sys, std::string name, const 
     return child::start(sys.service<process_runtime>(), std::move(name), options, timeouts);
 }
 
-std::shared_ptr<peer> peer_of(const child& c) { return c.connection(); }
+std::shared_ptr<peer> peer_of(const child& c) {
+    return c.connection();
+}
 
 namespace {
-task<void> wait_until(future<void> f) { co_await f; }
+task<void> wait_until(future<void> f) {
+    co_await f;
+}
 }  // namespace
 
 task<void> tear_down(std::shared_ptr<child> c) {

@@ -26,7 +26,8 @@ void expose(const exposed_function& fn) {
     for (const exposed_function* e : list.entries) {
         if (e->address == fn.address) {
             throw troupe::error("TROUPE_EXPOSE: " + std::string(fn.ns) + "." + std::string(fn.name) +
-                                " is exposed twice (already as " + std::string(e->ns) + "." + std::string(e->name) + ")");
+                                " is exposed twice (already as " + std::string(e->ns) + "." + std::string(e->name) +
+                                ")");
         }
         if (e->ns == fn.ns && e->name == fn.name) {
             throw troupe::error("TROUPE_EXPOSE: two functions are exposed as " + std::string(fn.ns) + "." +

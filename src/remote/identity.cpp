@@ -34,7 +34,9 @@ std::string identity::full_name() const {
     return name + "#" + std::to_string(number) + "@" + std::to_string(pid);
 }
 
-const identity& self_identity() { return mutable_identity(); }
+const identity& self_identity() {
+    return mutable_identity();
+}
 
 void set_identity(std::string name, std::uint64_t number) {
     identity& self = mutable_identity();

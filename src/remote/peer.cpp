@@ -159,7 +159,8 @@ void peer::on_reply(wire::message&& m) {
     // Replies to a call this side started. One for a dialog that has ended is ignored.
     std::shared_ptr<reply_sink> sink;
     const bool final = std::holds_alternative<wire::msg::returned>(m.body) ||
-        std::holds_alternative<wire::msg::error>(m.body) || std::holds_alternative<wire::msg::cancel_ack>(m.body);
+                       std::holds_alternative<wire::msg::error>(m.body) ||
+                       std::holds_alternative<wire::msg::cancel_ack>(m.body);
     if (final) {
         sink = take_call(m.dialog);
     } else {
@@ -249,8 +250,9 @@ void peer::serve(std::uint64_t dialog, wire::msg::start&& s) {
     {
         const std::lock_guard guard(lock_);
         if (served_.find(dialog) != served_.end()) {
-            connection_->send(dialog, wire::msg::error{"troupe::error", "dialog " + std::to_string(dialog) +
-                                                                            " is already in use", {}});
+            connection_->send(
+                dialog,
+                wire::msg::error{"troupe::error", "dialog " + std::to_string(dialog) + " is already in use", {}});
             return;
         }
         served_.emplace(dialog, call);
@@ -307,8 +309,8 @@ void peer::on_closed(connection&, const std::string& reason) {
             actor_dead(who + ": the connection closed before the call ended (" + reason + ")")));
     }
     if (!opened_.satisfied()) {
-        opened_.set_exception(std::make_exception_ptr(process_error(who + ": the connection closed before its handshake ("
-                                                                    + reason + ")")));
+        opened_.set_exception(std::make_exception_ptr(
+            process_error(who + ": the connection closed before its handshake (" + reason + ")")));
     }
     acknowledge_cancel();
     cancel_served("the connection closed");
@@ -323,16 +325,24 @@ std::uint64_t start_call(peer& to, std::string target, std::vector<std::byte> ar
     return to.start_call(std::move(target), std::move(args), std::move(sink), credit);
 }
 
-void cancel_call(peer& to, std::uint64_t dialog, std::string reason) { to.cancel_call(dialog, std::move(reason)); }
+void cancel_call(peer& to, std::uint64_t dialog, std::string reason) {
+    to.cancel_call(dialog, std::move(reason));
+}
 
-void grant_credit(peer& to, std::uint64_t dialog, std::uint32_t items) { to.grant_credit(dialog, items); }
+void grant_credit(peer& to, std::uint64_t dialog, std::uint32_t items) {
+    to.grant_credit(dialog, items);
+}
 
-std::string peer_name(const peer& p) { return p.name(); }
+std::string peer_name(const peer& p) {
+    return p.name();
+}
 
 void send_yield(peer& to, std::uint64_t dialog, std::vector<std::byte> item) {
     to.send(dialog, wire::msg::yield{std::move(item)});
 }
 
-void send_stop(peer& to, std::uint64_t dialog) { to.send(dialog, wire::msg::stop{}); }
+void send_stop(peer& to, std::uint64_t dialog) {
+    to.send(dialog, wire::msg::stop{});
+}
 
 }  // namespace troupe::remote::detail

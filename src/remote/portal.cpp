@@ -37,6 +37,8 @@ future<void> portal::cancel_actor() const {
     return connection().cancel_actor();
 }
 
-std::string portal::name() const { return peer_ ? peer_->name() : std::string(); }
+std::string portal::name() const {
+    return peer_ ? peer_->name() : std::string();
+}
 
 }  // namespace troupe

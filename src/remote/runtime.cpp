@@ -134,8 +134,7 @@ void process_runtime::peer_closed(peer& p, bool was_parent, const std::string& r
     }
     if (was_parent && !cancelling()) {
         // The parent has gone (or closed on us): this actor ends, as if cancelled.
-        logger()->info("troupe: {}: the parent's connection closed ({}); ending", self_identity().full_name(),
-                       reason);
+        logger()->info("troupe: {}: the parent's connection closed ({}); ending", self_identity().full_name(), reason);
         cancel_requested("the parent's connection closed");
     }
 }
@@ -170,7 +169,9 @@ bool parse_number(const char* text, T& out) {
 }
 }  // namespace
 
-bool is_child(int argc, char** argv) noexcept { return argc >= 2 && argv[1] == child_flag; }
+bool is_child(int argc, char** argv) noexcept {
+    return argc >= 2 && argv[1] == child_flag;
+}
 
 int run_child(int argc, char** argv) {
     // argv: exe --troupe-child <name> <number> <parent pid> <log level>

@@ -26,9 +26,7 @@ namespace troupe::remote::detail {
 
 class peer;
 
-class served_call final : public call_context,
-                          public callee_channel,
-                          public std::enable_shared_from_this<served_call> {
+class served_call final : public call_context, public callee_channel, public std::enable_shared_from_this<served_call> {
 public:
     served_call(std::weak_ptr<peer> from, std::uint64_t dialog, const exposed_function& fn, std::vector<std::byte> args,
                 std::uint32_t credit);

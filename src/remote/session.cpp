@@ -83,7 +83,8 @@ std::optional<session_event> session::next() {
             return close("a second hello from the peer, on dialog " + std::to_string(m.dialog));
         }
         if (m.dialog == 0 && !std::holds_alternative<wire::msg::spawn>(m.body) &&
-            !std::holds_alternative<wire::msg::cancel>(m.body) && !std::holds_alternative<wire::msg::cancel_ack>(m.body)) {
+            !std::holds_alternative<wire::msg::cancel>(m.body) &&
+            !std::holds_alternative<wire::msg::cancel_ack>(m.body)) {
             // After the hello, dialog 0 carries only what concerns the whole process actor: its
             // spawn message and its cancel (docs/design/wire.md). An authentication step (TCP
             // across hosts) will take its messages here, between the hello and `open`.

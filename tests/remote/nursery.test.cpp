@@ -20,7 +20,9 @@
 // and the functions the children run are exposed below.
 
 namespace cellar {
-std::string open_door(int times) { return "the door opened " + std::to_string(times) + " times"; }
+std::string open_door(int times) {
+    return "the door opened " + std::to_string(times) + " times";
+}
 troupe::task<int> count_bottles(std::vector<int> shelves) {
     int total = 0;
     for (int n : shelves) {
@@ -28,17 +30,25 @@ troupe::task<int> count_bottles(std::vector<int> shelves) {
     }
     co_return total;
 }
-int refuse(std::string why) { throw std::invalid_argument("no: " + why); }
+int refuse(std::string why) {
+    throw std::invalid_argument("no: " + why);
+}
 /// Never returns of its own accord: waits until cancelled.
-troupe::task<void> wait_forever() { co_await troupe::sleep_for(std::chrono::hours(24)); }
+troupe::task<void> wait_forever() {
+    co_await troupe::sleep_for(std::chrono::hours(24));
+}
 /// Blocks its thread without an await, so it cannot see a cancel: only signals end it.
-void block() { std::this_thread::sleep_for(std::chrono::hours(24)); }
+void block() {
+    std::this_thread::sleep_for(std::chrono::hours(24));
+}
 /// As block(), but ignores SIGTERM too: only SIGKILL ends it.
 void block_ignoring_sigterm() {
     std::signal(SIGTERM, SIG_IGN);
     std::this_thread::sleep_for(std::chrono::hours(24));
 }
-std::string read_state(std::string key) { return troupe::statespace::current().get<std::string>(key); }
+std::string read_state(std::string key) {
+    return troupe::statespace::current().get<std::string>(key);
+}
 /// Opens a nursery of its own in the child and asks a grandchild.
 troupe::task<std::string> ask_grandchild(int times) {
     std::string answer;
@@ -258,11 +268,12 @@ TEST_F(ActorNursery, NurseriesNestAcrossProcesses) {
 TEST_F(ActorNursery, ADeadlineAboveCancelsTheSubactors) {
     struct runner : troupe::actor {
         troupe::task<bool> handle(int) {
-            co_return co_await troupe::move_on_after(std::chrono::milliseconds(100),
-                                                     troupe::open_actor_nursery([](troupe::actor_nursery& an) -> troupe::task<void> {
-                                                         auto p = an.run_in_actor("slow", &cellar::wait_forever);
-                                                         co_await p.result();
-                                                     }));
+            co_return co_await troupe::move_on_after(
+                std::chrono::milliseconds(100),
+                troupe::open_actor_nursery([](troupe::actor_nursery& an) -> troupe::task<void> {
+                    auto p = an.run_in_actor("slow", &cellar::wait_forever);
+                    co_await p.result();
+                }));
         }
     };
     auto r = sys.spawn<runner>();

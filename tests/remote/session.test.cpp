@@ -140,8 +140,9 @@ TEST(session, a_second_hello_closes_it) {
 }
 
 TEST(session, another_kind_on_dialog_0_closes_it) {
-    EXPECT_EQ(run(stream().add(0, hello_of("there")).add(0, msg::credit{4}).bytes()),
-              (lines{"open v1 there", "closed: credit on dialog 0, which carries only the handshake, spawn and cancel"}));
+    EXPECT_EQ(
+        run(stream().add(0, hello_of("there")).add(0, msg::credit{4}).bytes()),
+        (lines{"open v1 there", "closed: credit on dialog 0, which carries only the handshake, spawn and cancel"}));
 }
 
 TEST(session, a_frame_over_the_limit_closes_it) {

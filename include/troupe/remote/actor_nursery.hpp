@@ -151,8 +151,9 @@ template <class F>
 task<void> open_actor_nursery(F body, actor_nursery_options options = {}) {
     troupe::detail::cell_base* cell = troupe::detail::running_cell();
     if (cell == nullptr) {
-        throw error("troupe::open_actor_nursery(body) is used inside an actor's coroutine handler; from main, "
-                    "use open_actor_nursery(sys, body)");
+        throw error(
+            "troupe::open_actor_nursery(body) is used inside an actor's coroutine handler; from main, "
+            "use open_actor_nursery(sys, body)");
     }
     troupe::system& sys = cell->system();
     co_await open_nursery([&](nursery& n) -> task<void> {

@@ -63,8 +63,7 @@ public:
     /// Tells the caller the context runs, with a first value: its open_context returns.
     /// Call it once, before sending.
     template <class T>
-    requires wire::serialisable<T>
-    task<void> started(T value) {
+    requires wire::serialisable<T> task<void> started(T value) {
         started_check();
         channel_->send_started(wire::encode(value));
         co_return;
@@ -77,8 +76,7 @@ public:
     }
     /// Sends `value` to the caller; suspends while the caller has no room for it.
     template <class T>
-    requires wire::serialisable<T>
-    task<void> send(T value) {
+    requires wire::serialisable<T> task<void> send(T value) {
         if (!started_) {
             throw error("troupe::stream_context: send() before started()");
         }
@@ -86,8 +84,7 @@ public:
     }
     /// The caller's next item as a T, or nullopt once the caller has stopped sending.
     template <class T>
-    requires wire::serialisable<T>
-    task<std::optional<T>> receive() {
+    requires wire::serialisable<T> task<std::optional<T>> receive() {
         std::optional<std::vector<std::byte>> item = co_await channel_->receive();
         if (!item) {
             co_return std::nullopt;
@@ -232,14 +229,10 @@ public:
     }
     /// Sends `value` to the callee; suspends while the callee has no room for it.
     template <class T>
-    requires wire::serialisable<T>
-    task<void> send(T value) {
-        co_await sink().send(wire::encode(value));
-    }
+    requires wire::serialisable<T> task<void> send(T value) { co_await sink().send(wire::encode(value)); }
     /// The callee's next item as a T, or nullopt once it has stopped sending (or returned).
     template <class T>
-    requires wire::serialisable<T>
-    task<std::optional<T>> receive() {
+    requires wire::serialisable<T> task<std::optional<T>> receive() {
         std::optional<std::vector<std::byte>> item = co_await sink().receive();
         if (!item) {
             co_return std::nullopt;

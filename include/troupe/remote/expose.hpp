@@ -36,9 +36,9 @@ struct exposure {
 
 /// Exposes `fn` to other process actors under the namespace `ns` and the name `name` (string
 /// literals). At namespace scope.
-#define TROUPE_EXPOSE_AS(ns, name, fn)                                                       \
+#define TROUPE_EXPOSE_AS(ns, name, fn)                                                                 \
     static const ::troupe::remote::detail::exposure TROUPE_DETAIL_CAT(troupe_exposure_, __COUNTER__) { \
-        ::troupe::remote::detail::exposed<fn>(ns, name)                                     \
+        ::troupe::remote::detail::exposed<fn>(ns, name)                                                \
     }
 
 /// Exposes the function `ns::fn` as "ns" / "fn". At namespace scope, outside `ns`.

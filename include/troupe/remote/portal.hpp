@@ -12,9 +12,9 @@
 
 #include <troupe/core/errors.hpp>
 #include <troupe/core/future.hpp>
+#include <troupe/remote/context.hpp>
 #include <troupe/remote/detail/call.hpp>
 #include <troupe/remote/detail/invoke.hpp>
-#include <troupe/remote/context.hpp>
 #include <troupe/remote/errors.hpp>
 #include <troupe/remote/stream.hpp>
 #include <troupe/wire/codec.hpp>
@@ -51,8 +51,7 @@ public:
         static_assert(remote::detail::result_crosses<R>, "portal.run<R>: R must be void or serialisable");
         using arguments = std::tuple<std::decay_t<Args>...>;
         static_assert(wire::serialisable<arguments>, "portal.run: every argument must be serialisable");
-        return call<R>(remote::detail::target_name(ns, name),
-                       wire::encode(arguments(std::forward<Args>(args)...)));
+        return call<R>(remote::detail::target_name(ns, name), wire::encode(arguments(std::forward<Args>(args)...)));
     }
 
     /// Runs the exposed function `fn` there, typed: the arguments are checked against its
@@ -95,8 +94,8 @@ public:
         using arguments = std::tuple<std::decay_t<Args>...>;
         static_assert(wire::serialisable<T>, "portal.open_stream<T>: T must be serialisable");
         static_assert(wire::serialisable<arguments>, "portal.open_stream: every argument must be serialisable");
-        return stream_call<T>(remote::detail::target_name(ns, name), wire::encode(arguments(std::forward<Args>(args)...)),
-                              default_stream_window);
+        return stream_call<T>(remote::detail::target_name(ns, name),
+                              wire::encode(arguments(std::forward<Args>(args)...)), default_stream_window);
     }
 
     /// Opens a context with the exposed coroutine `fn` there (one taking a troupe::stream_context&

@@ -58,7 +58,8 @@ int run(int argc, char** argv, F entry, run_options options = {}) {
             return entry(sys);
         }
     } else {
-        static_assert(std::is_invocable_v<F&>, "troupe::run: entry must be callable as entry(troupe::system&) or entry()");
+        static_assert(std::is_invocable_v<F&>,
+                      "troupe::run: entry must be callable as entry(troupe::system&) or entry()");
         if constexpr (std::is_void_v<std::invoke_result_t<F&>>) {
             entry();
             return 0;

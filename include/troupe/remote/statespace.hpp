@@ -24,16 +24,12 @@ public:
     /// Sets `key` to `value`.
     template <class T>
     requires wire::serialisable<T>
-    void set(std::string key, const T& value) {
-        entries_[std::move(key)] = wire::encode(value);
-    }
+    void set(std::string key, const T& value) { entries_[std::move(key)] = wire::encode(value); }
     /// The value of `key` as a T. Throws troupe::error if there is none, wire::decode_error if
     /// it is not a T.
     template <class T>
-    requires wire::serialisable<T>
-    T get(std::string_view key) const {
-        return wire::decode<T>(encoded(key));
-    }
+    requires wire::serialisable<T> T get(std::string_view key)
+    const { return wire::decode<T>(encoded(key)); }
     /// True if `key` has a value.
     bool contains(std::string_view key) const { return entries_.find(key) != entries_.end(); }
     /// How many values there are.

@@ -166,8 +166,9 @@ const exposed_function& exposed(std::string_view ns, std::string_view name) {
                   "an exposed function takes its parameters by value or by const reference");
     static_assert(wire::serialisable<typename traits::parameters>,
                   "every parameter of an exposed function must be serialisable (a standard type or a TROUPE_RECORD)");
-    static_assert(result_crosses<typename traits::result>,
-                  "the result of an exposed function must be void or serialisable (a standard type or a TROUPE_RECORD)");
+    static_assert(
+        result_crosses<typename traits::result>,
+        "the result of an exposed function must be void or serialisable (a standard type or a TROUPE_RECORD)");
     static const exposed_function entry{ns, name, reinterpret_cast<any_function>(F), traits::kind, &invoke<F>};
     return entry;
 }
