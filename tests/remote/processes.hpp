@@ -2,14 +2,13 @@
 // This process's child processes, zombies included, read from /proc: a test notes the count
 // when it begins and checks it is back there when it ends ("no child left, no zombie").
 
+#include <fcntl.h>
 #include <sys/types.h>
 #include <unistd.h>
 
 #include <cstddef>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -31,15 +30,23 @@ inline std::vector<process_entry> child_processes() {
         if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) {
             continue;
         }
-        std::ifstream in(dir.path() / "stat");
-        const std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        // read(), not a stream: a process may vanish between open and read (ESRCH), and
+        // libstdc++'s filebuf throws then.
+        const int fd = ::open((dir.path() / "stat").c_str(), O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        char buffer[512];
+        const ssize_t got = ::read(fd, buffer, sizeof buffer);
+        ::close(fd);
+        const std::string stat(buffer, got > 0 ? static_cast<std::size_t>(got) : 0);
         // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so read after the last ')'.
-        const auto close = stat.rfind(')');
-        if (close == std::string::npos || close + 4 >= stat.size()) {
+        const auto paren = stat.rfind(')');
+        if (paren == std::string::npos || paren + 4 >= stat.size()) {
             continue;  // gone meanwhile
         }
-        const char state = stat[close + 2];
-        const pid_t ppid = static_cast<pid_t>(std::strtol(stat.c_str() + close + 4, nullptr, 10));
+        const char state = stat[paren + 2];
+        const pid_t ppid = static_cast<pid_t>(std::strtol(stat.c_str() + paren + 4, nullptr, 10));
         if (ppid == self) {
             out.push_back({static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10)), state});
         }
