@@ -23,6 +23,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
 #include <mutex>
 #include <optional>
@@ -87,8 +88,12 @@ std::string bind_failure(const std::error_code& ec) {
 }  // namespace
 
 struct listener::state : std::enable_shared_from_this<listener::state> {
-    state(io_service& io, address where, accept_handler f)
-        : acceptor(io.context()), retry(io.context()), on_accept(std::move(f)), local(std::move(where)) {}
+    state(io_service& service, address where, accept_handler f)
+        : io(service),
+          acceptor(service.context()),
+          retry(service.context()),
+          on_accept(std::move(f)),
+          local(std::move(where)) {}
 
     /// Starts one accept. With the lock held.
     void accept();
@@ -96,7 +101,10 @@ struct listener::state : std::enable_shared_from_this<listener::state> {
     void accepted(const std::error_code& ec, connection::socket s);
     void close() noexcept;
 
+    io_service& io;
     std::mutex mutex;
+    std::condition_variable idle;  // notified when a callback returns
+    bool in_callback = false;      // on_accept is running (on the I/O thread)
     asio::basic_socket_acceptor<asio::generic::stream_protocol> acceptor;
     asio::steady_timer retry;  // after an accept that failed for want of resources
     accept_handler on_accept;
@@ -114,12 +122,6 @@ void listener::state::accept() {
 void listener::state::accepted(const std::error_code& ec, connection::socket s) {
     if (ec == asio::error::operation_aborted) {
         return;
-    }
-    {
-        std::lock_guard lock(mutex);
-        if (closed) {
-            return;  // `s` closes with it
-        }
     }
     if (ec) {
         const bool starved = ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space ||
@@ -147,6 +149,13 @@ void listener::state::accepted(const std::error_code& ec, connection::socket s) 
         }
         return;
     }
+    {
+        std::lock_guard lock(mutex);
+        if (closed) {
+            return;
+        }
+        in_callback = true;  // close() from another thread waits for it
+    }
     try {
         on_accept(std::move(s));
     } catch (const std::exception& x) {
@@ -160,13 +169,20 @@ void listener::state::accepted(const std::error_code& ec, connection::socket s) 
         } catch (...) {}
     }
     std::lock_guard lock(mutex);
+    in_callback = false;
+    idle.notify_all();
     if (!closed) {
         accept();
     }
 }
 
 void listener::state::close() noexcept {
-    std::lock_guard lock(mutex);
+    std::unique_lock lock(mutex);
+    if (!io.on_io_thread()) {
+        // After close() returns no callback runs, so its owner may go. (On the I/O thread none
+        // can be running but the caller itself.)
+        idle.wait(lock, [this] { return !in_callback; });
+    }
     if (closed) {
         return;
     }

@@ -34,8 +34,8 @@ public:
     /// Where it listens: the address given, with the real port for TCP port 0.
     const address& local_address() const;
     /// Stops accepting and closes the socket (and removes the socket file it created, if it is
-    /// still the one it created). Any thread; idempotent. An accept callback already running
-    /// may finish after this returns; none starts after.
+    /// still the one it created). Any thread; idempotent. A callback running on the I/O thread
+    /// is waited for: once this returns none runs (but the one calling it, if it does).
     void close() noexcept;
 
     struct state;
