@@ -2,6 +2,8 @@
 
 #include <troupe/async/nursery.hpp>
 
+#include <algorithm>
+
 #include <troupe/core/detail/runtime_thread.hpp>
 #include <troupe/core/spawn_options.hpp>
 
@@ -46,6 +48,9 @@ void nursery::fail(std::exception_ptr e) noexcept {
     } catch (const troupe::cancelled&) {
         return;  // the consequence of a cancellation, not an error of its own
     } catch (...) {}
+    if (std::find(errors_.begin(), errors_.end(), e) != errors_.end()) {
+        return;  // the same exception again (a task that awaited another's result and rethrew it)
+    }
     try {
         errors_.push_back(std::move(e));
     } catch (...) {}

@@ -74,6 +74,7 @@ std::shared_ptr<child> child::start(process_runtime& runtime, std::string name, 
     spawn.enable = options.enable;
     spawn.state.insert(options.state.entries().begin(), options.state.entries().end());
     spawn.log_level = options.log_level;
+    spawn.registrar = runtime.registrar_address().to_string();
     c->peer_->send(0, spawn);
 
     c->process_->on_exit([weak = std::weak_ptr<child>(c)](const exit_status& status) {

@@ -56,3 +56,12 @@ void name_logs() {
 }
 
 }  // namespace troupe::remote::detail
+
+namespace troupe {
+std::string process_actor_name() {
+    return remote::detail::self_identity().name;
+}
+std::string process_actor_full_name() {
+    return remote::detail::self_identity().full_name();
+}
+}  // namespace troupe

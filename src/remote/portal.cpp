@@ -2,6 +2,11 @@
 
 #include "remote/child.hpp"
 #include "remote/peer.hpp"
+#include "remote/runtime.hpp"
+
+#include <troupe/core/detail/cell.hpp>
+#include <troupe/core/system.hpp>
+#include <troupe/remote/discovery.hpp>
 
 namespace troupe {
 
@@ -40,5 +45,25 @@ future<void> portal::cancel_actor() const {
 std::string portal::name() const {
     return peer_ ? peer_->name() : std::string();
 }
+
+namespace remote::detail {
+
+future<portal> registrar_of(troupe::system& sys) {
+    return sys.service<process_runtime>().registrar();
+}
+
+future<portal> portal_to(troupe::system& sys, const actor_entry& entry) {
+    return sys.service<process_runtime>().portal_to(address::parse(entry.address));
+}
+
+troupe::system& running_system(const char* what) {
+    troupe::detail::cell_base* cell = troupe::detail::running_cell();
+    if (cell == nullptr) {
+        throw error(std::string(what) + " is used inside an actor's coroutine");
+    }
+    return cell->system();
+}
+
+}  // namespace remote::detail
 
 }  // namespace troupe

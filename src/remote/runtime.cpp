@@ -6,16 +6,22 @@
 #include <troupe/core/system.hpp>
 #include <troupe/remote/run.hpp>
 
+#include "remote/connect.hpp"
 #include "remote/connection.hpp"
 #include "remote/identity.hpp"
 #include "remote/peer.hpp"
 #include "remote/process.hpp"
+#include "remote/registry.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstdlib>
 #include <cstring>
 #include <utility>
 
@@ -48,12 +54,138 @@ wire::msg::hello process_runtime::hello() const {
     return h;
 }
 
+process_settings& settings() {
+    static process_settings s;
+    return s;
+}
+
 bool process_runtime::serves(std::string_view ns) const {
-    const std::lock_guard guard(lock_);
-    if (!is_child_) {
-        return true;
+    if (ns == "troupe.registrar") {
+        return hosts_registry();
     }
-    return std::find(enabled_.begin(), enabled_.end(), ns) != enabled_.end();
+    const std::lock_guard guard(lock_);
+    const std::vector<std::string>& enabled = is_child_ ? enabled_ : settings().enable;
+    return std::find(enabled.begin(), enabled.end(), ns) != enabled.end();
+}
+
+namespace {
+/// A private directory for this user's Unix sockets (mode 0700).
+std::string socket_directory() {
+    std::string dir;
+    if (const char* run = std::getenv("XDG_RUNTIME_DIR"); run != nullptr && *run != '\0') {
+        dir = std::string(run) + "/troupe";
+    } else {
+        dir = "/tmp/troupe-" + std::to_string(::getuid());
+    }
+    if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+        throw error("cannot make the socket directory " + dir + ": " + std::strerror(errno));
+    }
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::getuid() || (st.st_mode & 0077) != 0) {
+        throw error("the socket directory " + dir + " is not a directory private to this user (mode 0700)");
+    }
+    return dir;
+}
+}  // namespace
+
+address process_runtime::listening() {
+    const std::lock_guard guard(lock_);
+    if (!listener_) {
+        const std::string& wanted = settings().listen;
+        const address where = wanted.empty()
+                                  ? address::unix_socket(socket_directory() + "/" + self_identity().id + ".sock")
+                                  : address::parse(wanted);
+        listener_.emplace(listener::open(io_, where, [this](connection::socket s) { accept(std::move(s)); }));
+        logger()->info("troupe: {} listens on {}", self_identity().full_name(), listener_->local_address().to_string());
+    }
+    return listener_->local_address();
+}
+
+void process_runtime::accept(connection::socket s) {
+    auto p = std::make_shared<peer>(*this, /*connected=*/false, /*from_parent=*/false);
+    connection_options options;
+    options.hello = hello();
+    auto c = connection::make(io_, std::move(s), std::move(options), p);
+    p->attach(c);
+    keep(p);
+    c->start();
+}
+
+address process_runtime::registrar_address() {
+    {
+        const std::lock_guard guard(lock_);
+        if (registrar_) {
+            return *registrar_;
+        }
+    }
+    if (!settings().registrar.empty()) {
+        return address::parse(settings().registrar);
+    }
+    // A root without one to join hosts its tree's registrar: the table, served on its own
+    // address.
+    host_registry();
+    return listening();
+}
+
+actor_entry process_runtime::self_entry() {
+    const identity& self = self_identity();
+    return actor_entry{self.name, self.full_name(), self.id, listening().to_string()};
+}
+
+future<portal> process_runtime::registrar() {
+    {
+        const std::lock_guard guard(lock_);
+        if (registrar_portal_) {
+            return *registrar_portal_;
+        }
+    }
+    const address where = registrar_address();
+    const actor_entry me = self_entry();
+    future<portal> connected = portal_to(where).then_anywhere([me](portal p) {
+        // Registered for as long as this connection lasts (the call never returns).
+        (void)p.run<void>("troupe.registrar", "hold", me);
+        return p;
+    });
+    const std::lock_guard guard(lock_);
+    if (!registrar_portal_) {
+        registrar_portal_ = connected;
+    }
+    return *registrar_portal_;
+}
+
+future<portal> process_runtime::portal_to(const address& where) {
+    const std::string key = where.to_string();
+    {
+        const std::lock_guard guard(lock_);
+        auto it = by_address_.find(key);
+        if (it != by_address_.end() && !it->second.failed()) {
+            return it->second;
+        }
+    }
+    promise<portal> opened;
+    future<portal> result = opened.get_future();
+    {
+        const std::lock_guard guard(lock_);
+        by_address_[key] = result;
+    }
+    auto shared = std::make_shared<promise<portal>>(std::move(opened));
+    connect(io_, where, [this, shared, key](const std::error_code& ec, connection::socket s) {
+        if (ec) {
+            shared->set_exception(
+                std::make_exception_ptr(process_error("cannot connect to " + key + ": " + ec.message())));
+            return;
+        }
+        auto p = std::make_shared<peer>(*this, /*connected=*/true, /*from_parent=*/false);
+        p->set_expected_name(key);
+        connection_options options;
+        options.hello = hello();
+        auto c = connection::make(io_, std::move(s), std::move(options), p);
+        p->attach(c);
+        keep(p);
+        c->start();
+        shared->set_value(portal(p, nullptr));
+    });
+    return result;
 }
 
 void process_runtime::serve_parent(int fd) {
@@ -75,11 +207,19 @@ void process_runtime::apply_spawn(const wire::msg::spawn& spec) {
     {
         const std::lock_guard guard(lock_);
         enabled_ = spec.enable;
+        if (!spec.registrar.empty()) {
+            registrar_ = address::parse(spec.registrar);
+        }
     }
     std::map<std::string, std::vector<std::byte>, std::less<>> values(spec.state.begin(), spec.state.end());
     set_current_statespace(statespace(std::move(values)));
     if (!spec.log_level.empty()) {
         logger()->set_level(spdlog::level::from_str(spec.log_level));
+    }
+    if (!spec.registrar.empty()) {
+        // Findable by name from now on (the registration is sent before any call is served,
+        // but the registrar may take it after a call it is asked by another process).
+        (void)registrar();
     }
 }
 
@@ -131,6 +271,13 @@ void process_runtime::peer_closed(peer& p, bool was_parent, const std::string& r
     {
         const std::lock_guard guard(lock_);
         std::erase_if(peers_, [&](const std::shared_ptr<peer>& q) { return q.get() == &p && !was_parent; });
+        std::erase_if(by_address_, [&](const auto& kv) {
+            return kv.second.ready() && !kv.second.failed() && &kv.second.get().connection() == &p;
+        });
+        if (registrar_portal_ && registrar_portal_->ready() && !registrar_portal_->failed() &&
+            &registrar_portal_->get().connection() == &p) {
+            registrar_portal_.reset();  // the next lookup connects (and registers) again
+        }
     }
     if (was_parent && !cancelling()) {
         // The parent has gone (or closed on us): this actor ends, as if cancelled.
@@ -150,6 +297,11 @@ void process_runtime::shutdown() {
         const std::lock_guard guard(lock_);
         peers.swap(peers_);
         parent_.reset();
+        if (listener_) {
+            listener_->close();
+        }
+        registrar_portal_.reset();
+        by_address_.clear();
     }
     for (auto& p : peers) {
         p->close("the system is shutting down");
@@ -171,6 +323,19 @@ bool parse_number(const char* text, T& out) {
 
 bool is_child(int argc, char** argv) noexcept {
     return argc >= 2 && argv[1] == child_flag;
+}
+
+void configure_root(const run_options& options) {
+    process_settings& s = settings();
+    s.registrar = options.registrar;
+    s.listen = options.listen;
+    s.enable = options.enable;
+}
+
+void join_registrar(troupe::system& sys) {
+    if (!settings().registrar.empty()) {
+        sys.service<process_runtime>().registrar().get();  // connected: registration follows
+    }
 }
 
 int run_child(int argc, char** argv) {

@@ -6,13 +6,20 @@
 
 #include <troupe/core/future.hpp>
 #include <troupe/core/service.hpp>
+#include <troupe/remote/address.hpp>
+#include <troupe/remote/discovery.hpp>
+#include <troupe/remote/portal.hpp>
 #include <troupe/remote/statespace.hpp>
 #include <troupe/wire/protocol.hpp>
 
+#include "remote/listener.hpp"
+
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,12 +69,27 @@ public:
     /// Keeps `p` until this system shuts down (or its connection closes).
     void keep(const std::shared_ptr<peer>& p);
 
+    /// Where this process accepts connections (listening from the first call on).
+    address listening();
+    /// The registrar's address for this process and its children: the one it joins, or its
+    /// own (hosting it from the first call on) for a root.
+    address registrar_address();
+    /// A portal on the registrar; this process registers with it the first time.
+    future<portal> registrar();
+    /// A portal on the actor at `where`, reusing an open connection to it.
+    future<portal> portal_to(const address& where);
+
 protected:
     void shutdown() override;
 
 private:
     /// Child side: once nothing is served any more, acknowledges the cancel and finishes.
     void finish_if_idle();
+
+    /// Makes a connection for an accepted socket.
+    void accept(connection::socket s);
+    /// This process's entry for the registry.
+    actor_entry self_entry();
 
     troupe::system& system_;
     troupe::io_service& io_;
@@ -82,7 +104,20 @@ private:
     std::shared_ptr<peer> parent_;
     bool finished_flag_ = false;
     promise<void> finished_;
+
+    std::optional<listener> listener_;
+    std::optional<address> registrar_;  // the child's, from its spawn message
+    std::optional<future<portal>> registrar_portal_;
+    std::map<std::string, future<portal>> by_address_;  // connections this process opened
 };
+
+/// The options of this process as a root (run_options), or as a child (from its spawn message).
+struct process_settings {
+    std::string registrar;  // the registrar to join; empty for a root that hosts one
+    std::string listen;     // where to listen; empty: a private Unix socket
+    std::vector<std::string> enable;
+};
+process_settings& settings();
 
 /// The statespace a child was started with (set once, by apply_spawn).
 void set_current_statespace(statespace s);

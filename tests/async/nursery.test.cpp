@@ -336,6 +336,24 @@ TEST(nursery_from_main, the_first_error_cancels_the_rest_and_reaches_main_as_a_g
     EXPECT_EQ(log, (std::vector<std::string>{"long wait cancelled"}));
 }
 
+TEST(nursery_from_main, one_exception_rethrown_by_several_tasks_is_one_error) {
+    troupe::system sys(two_workers());
+    troupe::promise<int> shared;
+    auto rethrow = [](troupe::future<int> f) -> troupe::task<void> { co_await f; };
+    try {
+        troupe::open_nursery(sys, [&](troupe::nursery& n) -> troupe::task<void> {
+            n.start(rethrow(shared.get_future()));
+            n.start(rethrow(shared.get_future()));
+            shared.set_error(std::runtime_error("once"));
+            co_return;
+        });
+        ADD_FAILURE() << "no error_group";
+    } catch (const troupe::error_group& g) {
+        EXPECT_EQ(g.errors().size(), 1u);
+        EXPECT_STREQ(g.what(), "1 error in a nursery: std::runtime_error: once");
+    }
+}
+
 TEST(nursery_from_main, an_actor_that_fails_is_an_error_of_the_nursery) {
     troupe_test::log_capture quiet;
     troupe::system sys(two_workers());

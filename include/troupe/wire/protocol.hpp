@@ -151,6 +151,8 @@ struct spawn {
     std::map<std::string, std::vector<std::byte>> state{};
     /// Its log level ("info"); empty: unchanged.
     std::string log_level{};
+    /// The registrar's address, to register with and to look others up ("unix:/path").
+    std::string registrar{};
 
     bool operator==(const spawn&) const = default;
 };
@@ -173,7 +175,7 @@ TROUPE_RECORD(cancel, reason);
 TROUPE_RECORD(cancel_ack);
 TROUPE_RECORD(error, type, message, backtrace);
 TROUPE_RECORD(credit, items);
-TROUPE_RECORD(spawn, name, enable, state, log_level);
+TROUPE_RECORD(spawn, name, enable, state, log_level, registrar);
 
 }  // namespace msg
 
