@@ -2,6 +2,7 @@
 
 #include "remote/child.hpp"
 #include "remote/peer.hpp"
+#include "remote/registry.hpp"
 #include "remote/runtime.hpp"
 
 #include <troupe/core/detail/cell.hpp>
@@ -44,6 +45,12 @@ future<void> portal::cancel_actor() const {
 
 std::string portal::name() const {
     return peer_ ? peer_->name() : std::string();
+}
+
+std::string start_registrar(troupe::system& sys) {
+    auto& runtime = sys.service<remote::detail::process_runtime>();
+    remote::detail::host_registry();
+    return runtime.registrar_address().to_string();
 }
 
 namespace remote::detail {

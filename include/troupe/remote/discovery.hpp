@@ -60,6 +60,11 @@ future<portal> portal_to(troupe::system& sys, const actor_entry& entry);
 troupe::system& running_system(const char* what);
 }  // namespace remote::detail
 
+/// Makes this process its tree's registrar, listening where run_options::listen says (or on
+/// a Unix socket in a private directory), and gives the address others join it by. A root
+/// does this by itself when first needed; `troupe registrar` does it at once. Idempotent.
+std::string start_registrar(troupe::system& sys);
+
 /// The entry of the actor registered as `name`, or nullopt. Inside an actor.
 inline task<std::optional<actor_entry>> query_actor(std::string name) {
     troupe::system& sys = remote::detail::running_system("troupe::query_actor");
