@@ -27,8 +27,8 @@ int main(int argc, char** argv) {
         std::string first;
         std::string second;
         troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
-            // Enable the actor to run the functions of this namespace.
-            troupe::portal frank = an.start_actor("frank", {.enable = {"theatre"}});
+            // Enable the actor to run the functions of this namespace; let it log at info level.
+            troupe::portal frank = an.start_actor("frank", {.enable = {"theatre"}, .log_level = "info"});
 
             first = co_await frank.run(&theatre::movie_theatre_question);  // typed, by pointer
             std::cout << first << '\n';
