@@ -125,7 +125,11 @@ task<void> served_call::yield(std::vector<std::byte> item) {
                 --credit_;
                 break;
             }
-            credit_waiter_.emplace();
+            // Several tasks of one context may be waiting: they share the wait, and each takes
+            // its credit again once the caller has granted more.
+            if (!credit_waiter_) {
+                credit_waiter_.emplace();
+            }
             more = credit_waiter_->get_future();
         }
         co_await more;  // cancelled with the call

@@ -63,7 +63,7 @@ private:
 
     std::mutex lock_;
     std::uint32_t credit_;
-    std::optional<promise<void>> credit_waiter_;
+    std::optional<promise<void>> credit_waiter_;  // shared by every task waiting for credit
     bool cancelled_ = false;
     bool stopped_sending_ = false;
     ref<actor> actor_;

@@ -1,5 +1,6 @@
 #include <troupe/remote/context.hpp>
 
+#include <troupe/async/nursery.hpp>
 #include <troupe/remote/actor_nursery.hpp>
 #include <troupe/remote/expose.hpp>
 #include <troupe/remote/run.hpp>
@@ -45,6 +46,21 @@ troupe::task<int> fail_later(troupe::stream_context& ctx) {
     std::optional<int> first = co_await ctx.receive<int>();
     throw std::out_of_range("got " + std::to_string(first.value_or(-1)));
 }
+/// Sends `n` numbers from `first` on, in order.
+troupe::task<void> send_range(troupe::stream_context& ctx, int first, int n) {
+    for (int i = first; i < first + n; ++i) {
+        co_await ctx.send(i);
+    }
+}
+/// Two tasks of one context send `n` numbers each at once, so both wait for credit.
+troupe::task<void> two_senders(troupe::stream_context& ctx, int n) {
+    co_await ctx.started();
+    co_await troupe::open_nursery([&](troupe::nursery& tasks) -> troupe::task<void> {
+        tasks.start(send_range(ctx, 0, n));
+        tasks.start(send_range(ctx, n, n));
+        co_return;
+    });
+}
 /// Runs until cancelled.
 troupe::task<void> linger(troupe::stream_context& ctx) {
     co_await ctx.started();
@@ -54,6 +70,7 @@ troupe::task<void> linger(troupe::stream_context& ctx) {
 TROUPE_EXPOSE(svc, echo);
 TROUPE_EXPOSE(svc, flood);
 TROUPE_EXPOSE(svc, fail_later);
+TROUPE_EXPOSE(svc, two_senders);
 TROUPE_EXPOSE(svc, linger);
 
 namespace {
@@ -119,6 +136,33 @@ TEST_F(RemoteContext, AFloodStaysWithinTheWindowAndArrivesWhole) {
     });
     EXPECT_EQ(received, n);
     EXPECT_TRUE(in_order);
+}
+
+TEST_F(RemoteContext, TasksOfOneCalleeSendAtOnce) {
+    // Each task runs out of credit; both wait for the caller's grant, and both go on.
+    constexpr int n = 4 * static_cast<int>(troupe::default_context_window);
+    int received = 0;
+    int last_low = -1;
+    int last_high = n - 1;
+    bool each_in_order = true;
+    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
+        troupe::portal p = an.start_actor("two", serving());
+        auto ctx = co_await p.open_context(&svc::two_senders, n);
+        for (;;) {
+            std::optional<int> v = co_await ctx.receive<int>();
+            if (!v) {
+                break;
+            }
+            int& last = *v < n ? last_low : last_high;
+            each_in_order = each_in_order && *v == last + 1;
+            last = *v;
+            ++received;
+        }
+        co_await ctx.result();
+        co_await p.cancel_actor();
+    });
+    EXPECT_EQ(received, 2 * n);
+    EXPECT_TRUE(each_in_order);
 }
 
 TEST_F(RemoteContext, TheCalleesErrorReachesTheCaller) {

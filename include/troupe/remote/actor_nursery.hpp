@@ -88,6 +88,10 @@ public:
     auto run_in_actor(std::string name, process_options options, F* fn, Args&&... args) {
         using traits = remote::detail::function_traits<F*>;
         using result = typename traits::result;
+        static_assert(
+            traits::kind == remote::detail::call_kind::function || traits::kind == remote::detail::call_kind::coroutine,
+            "run_in_actor: the function must give one result (a plain function or a troupe::task); for a "
+            "stream or a context, start_actor and use portal.open_stream or portal.open_context");
         const auto& entry = remote::detail::exposed_entry(reinterpret_cast<remote::detail::any_function>(fn));
         options.enable.emplace_back(entry.ns);
         portal p = start(std::move(name), options);

@@ -65,6 +65,8 @@ public:
         using parameters = typename traits::parameters;
         static_assert(traits::kind != remote::detail::call_kind::stream,
                       "portal.run: this function is a stream (troupe::generator): use portal.open_stream");
+        static_assert(traits::kind != remote::detail::call_kind::context,
+                      "portal.run: this function takes a troupe::stream_context&: use portal.open_context");
         static_assert(std::is_constructible_v<parameters, Args&&...>,
                       "portal.run: the arguments do not match the function's parameters");
         const auto& entry = remote::detail::exposed_entry(reinterpret_cast<remote::detail::any_function>(fn));
