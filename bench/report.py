@@ -124,8 +124,8 @@ MEASURES.update({
     ("context_pingpong", "cpu_per_round_trip"): "CPU of both processes over its round trips / round trips",
     ("context_pingpong", "item_bytes"): "floor: the bytes it writes and reads back, the size of a yield frame",
 })
-# tractor's own figures on a 2-core machine (early 2020, the median of runs' medians), quoted
-# from the tractor study, section 14.3: tractor cannot run here.
+# tractor's own figures on a 2-core machine (medians of runs' medians; early-2020 code, the
+# context's from 0.1.0a2), quoted from the tractor study, section 14.3: tractor cannot run here.
 TRACTOR_QUOTED = {
     ("process_spawn", "result"): 170.0, ("process_spawn", "reaped"): 670.0,
     ("portal_run", "mean"): 390.0, ("portal_run", "p50"): 340.0, ("portal_run", "p99"): 760.0,

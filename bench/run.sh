@@ -6,7 +6,7 @@
 # portal_run, process_stream, context_pingpong) run REPS times each; every run measures troupe
 # and its bare floor interleaved in the same process, and they get a table of their own.
 #
-#   bench/run.sh                        # all scenarios, 5 runs each: about 6 minutes plus the build
+#   bench/run.sh                        # all scenarios, 5 runs each: about 7 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
 #   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
 #   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
