@@ -9,6 +9,10 @@ bench_floor, the same pattern with bare threads and a lock-free queue; a row has
 where bench_floor prints the same scenario and metric, which it does for its spinning variants
 (troupe's waiters and idle workers spin before they sleep). Rows only the floor has (its
 blocking variants) follow in a second table.
+
+The process-actor scenarios (bench_processes) get a table of their own: troupe next to the bare
+floor measured in the same runs, and next to tractor's figures, which are quoted (tractor cannot
+run here), with the goals of the process-actor issue.
 """
 
 import statistics
@@ -70,6 +74,70 @@ MEASURES = {
                                              "ns / round trip",
     ("restart", "restarts"): "one_for_one supervisor, a child that fails on its first message: restarts/s "
                              "over 20,000",
+}
+
+# The process-actor rows (bench_processes): troupe and its floor come from the same runs.
+PROCESS_SCENARIOS = ("process_spawn", "portal_run", "process_stream", "context_pingpong")
+MEASURES.update({
+    ("process_spawn", "result"): "run_in_actor of a trivial function (int echo) until its result is back in the "
+                                 "parent: spawn, exec, the child's runtime start, handshake, call, reply",
+    ("process_spawn", "reaped"): "the same, until open_actor_nursery returned: cancel, ack, the child's exit, "
+                                 "reaped through its pidfd",
+    ("process_spawn", "run_in_actor_call"): "how long the run_in_actor call itself blocks: posix_spawn on the "
+                                            "I/O thread (vfork: until the child's execve is done)",
+    ("process_spawn", "exec_minimal"): "floor: posix_spawn + exec + exit of bench_exit (an empty main that loads "
+                                       "libstdc++), until waitpid returned",
+    ("process_spawn", "exec_self_to_main"): "floor: posix_spawn of this executable (--bench-floor exit), until its "
+                                            "main wrote a byte to a pipe: exec, loader, static initialisers",
+    ("process_spawn", "exec_self"): "floor: the same, until waitpid returned (exits at once, before troupe starts)",
+    ("process_spawn", "exec_share"): "exec_self / result, same run: the share of the result time that starting and "
+                                     "ending this executable costs with no troupe in it",
+    ("process_spawn", "to_main_share"): "exec_self_to_main / result, same run: the share spent before the child's "
+                                        "main runs",
+    ("portal_run", "mean"): "sequential `co_await portal.run(&echo, int)` to a daemon, 10k, in 20 blocks "
+                            "alternating with the floor's. floor: a raw round trip of the same frame sizes over "
+                            "a socket pair to a child process, blocking write and read on both sides",
+    ("portal_run", "p50"): "the same round trips: median",
+    ("portal_run", "p99"): "the same round trips: 99th percentile",
+    ("portal_run", "cpu_per_round_trip"): "CPU of both processes (all threads) over its round trips / round trips "
+                                          "(the child's from /proc, 10 ms ticks)",
+    ("portal_run", "request_bytes"): "floor: the bytes it writes, the size of troupe's start frame",
+    ("portal_run", "reply_bytes"): "floor: the bytes it reads back, the size of troupe's returned frame",
+    ("process_stream", "rate"): "ints from a daemon's troupe::generator<int> through portal.open_stream to a "
+                                "consumer that keeps up, 2M per round, median of 3 rounds. floor: a child writes "
+                                "the same yield frames 64 KiB at a time, the parent reads and decodes them",
+    ("process_stream", "slow_consumer_rate"): "then a consumer that spins 10 / rate seconds per item: what it "
+                                              "reached (items/s)",
+    ("process_stream", "slow_consumer_items"): "how many items that slow stream carried (about 3 s of it)",
+    ("process_stream", "rss_parent_start"): "parent's VmRSS (/proc/<pid>/statm) before the slow stream opened",
+    ("process_stream", "rss_parent_peak"): "parent's largest VmRSS sample (every 10 ms) during the slow stream",
+    ("process_stream", "rss_parent_end"): "parent's VmRSS after the last item of the slow stream",
+    ("process_stream", "rss_child_start"): "producer's VmRSS before the slow stream opened",
+    ("process_stream", "rss_child_peak"): "producer's largest VmRSS sample during the slow stream",
+    ("process_stream", "rss_child_end"): "producer's VmRSS after the last item",
+    ("process_stream", "rss_growth"): "the larger of the two processes' peak - start during the slow stream",
+    ("context_pingpong", "mean"): "portal.open_context once, then 10k `co_await ctx.send(int)` + "
+                                  "`co_await ctx.receive<int>()` against a callee echoing each, in 20 blocks "
+                                  "alternating with the floor's: a raw round trip of yield-frame size",
+    ("context_pingpong", "p50"): "the same round trips: median",
+    ("context_pingpong", "p99"): "the same round trips: 99th percentile",
+    ("context_pingpong", "cpu_per_round_trip"): "CPU of both processes over its round trips / round trips",
+    ("context_pingpong", "item_bytes"): "floor: the bytes it writes and reads back, the size of a yield frame",
+})
+# tractor's own figures on a 2-core machine (medians of runs' medians; early-2020 code, the
+# context's from 0.1.0a2), quoted from the tractor study, section 14.3: tractor cannot run here.
+TRACTOR_QUOTED = {
+    ("process_spawn", "result"): 170.0, ("process_spawn", "reaped"): 670.0,
+    ("portal_run", "mean"): 390.0, ("portal_run", "p50"): 340.0, ("portal_run", "p99"): 760.0,
+    ("process_stream", "rate"): 29_000.0,
+    ("context_pingpong", "mean"): 233.0, ("context_pingpong", "p99"): 385.0,
+}
+# The process-actor issue's goals: (text, test of troupe's median and troupe/floor).
+PROCESS_GOALS = {
+    ("process_spawn", "result"): ("≤ 5 ms", lambda t, r: t <= 5.0),
+    ("portal_run", "mean"): ("≤ 1.5 × floor", lambda t, r: r is not None and r <= 1.5),
+    ("process_stream", "rate"): ("≥ 2 M items/s", lambda t, r: t >= 2e6),
+    ("process_stream", "rss_growth"): ("< 1,024 KiB (flat)", lambda t, r: t < 1024),
 }
 
 # Rows measured for insight only: no goal applies to them.
@@ -140,14 +208,37 @@ def read(path):
     return values
 
 
+def process_table(rows):
+    print("\nProcess actors (bench_processes: troupe and its floor from the same runs; tractor's figures "
+          "quoted, not measured here):\n")
+    print("| scenario | metric | unit | what it measures | troupe median (min–max) | floor median (min–max) | "
+          "troupe/floor | tractor (quoted) | troupe/tractor | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for key, row in rows.items():
+        troupe, floor_values, unit = row["troupe"], row["floor"], row["unit"]
+        vs_floor = ratio(troupe, floor_values)
+        quoted = TRACTOR_QUOTED.get(key)
+        vs_tractor = statistics.median(troupe) / quoted if troupe and quoted else None
+        goal_text, met = "info", "—"
+        if key in PROCESS_GOALS and troupe:
+            goal_text, test = PROCESS_GOALS[key]
+            met = "yes" if test(statistics.median(troupe), vs_floor) else "**no**"
+        print(f"| {key[0]} | {key[1]} | {unit} | {MEASURES.get(key, '(not described)')} | {spread(troupe)} | "
+              f"{spread(floor_values)} | {fmt_ratio(vs_floor)} | {fmt(quoted) if quoted else '—'} | "
+              f"{fmt_ratio(vs_tractor)} | {goal_text} | {met} |")
+
+
 def main(path):
     values = read(path)
+    process_rows = {k: r for k, r in values.items() if k[0] in PROCESS_SCENARIOS}
+    values = {k: r for k, r in values.items() if k[0] not in PROCESS_SCENARIOS}
     framework_rows = {k: r for k, r in values.items() if r["troupe"] or r["caf"]}
     floor_rows = {k: r for k, r in values.items() if not (r["troupe"] or r["caf"])}
 
-    print("| scenario | metric | unit | what it measures | troupe median (min–max) | CAF median (min–max) | "
-          "floor median (min–max) | troupe/CAF | troupe/floor | goal | met |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    if framework_rows:
+        print("| scenario | metric | unit | what it measures | troupe median (min–max) | CAF median (min–max) | "
+              "floor median (min–max) | troupe/CAF | troupe/floor | goal | met |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     for key, row in framework_rows.items():
         troupe, unit = row["troupe"], row["unit"]
         vs_caf = ratio(troupe, row["caf"])
@@ -164,10 +255,14 @@ def main(path):
             print(f"| {key[0]} | {key[1]} | {row['unit']} | {MEASURES.get(key, '(not described)')} | "
                   f"{spread(row['floor'])} |")
 
+    if process_rows:
+        process_table(process_rows)
+
     print("\nRatios divide medians. troupe/CAF and troupe/floor below 1 mean troupe took less (time, size, "
           "CPU rows) and, for /s rows, reached less; troupe/floor is how many times the floor's cost troupe "
           "pays (time rows) or the share of the floor's rate it reaches (/s rows).")
-    runs = {fw: sorted({len(r[fw]) for r in values.values() if r[fw]}) for fw in FRAMEWORKS}
+    everything = {**values, **process_rows}
+    runs = {fw: sorted({len(r[fw]) for r in everything.values() if r[fw]}) for fw in FRAMEWORKS}
     print("runs per cell: " + "; ".join(f"{fw} {', '.join(map(str, n))}" for fw, n in runs.items() if n) +
           f"; raw values: {path}")
 

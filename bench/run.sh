@@ -2,11 +2,14 @@
 # The one command for the troupe-vs-CAF benchmarks: configures and builds a Release tree
 # (build-bench), runs every scenario REPS times per framework (troupe, CAF, and bench_floor, the
 # no-framework floor, where it has the scenario) with the three interleaved, and prints a table
-# of medians (bench/report.py).
+# of medians (bench/report.py). The process-actor scenarios (bench_processes: process_spawn,
+# portal_run, process_stream, context_pingpong) run REPS times each; every run measures troupe
+# and its bare floor interleaved in the same process, and they get a table of their own.
 #
-#   bench/run.sh                        # all scenarios, 5 runs each: about 3 minutes plus the build
+#   bench/run.sh                        # all scenarios, 5 runs each: about 7 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
 #   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
+#   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
 #
 # Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
 # all), N (passed as n=<N> to every run but idle's, whose n is seconds: overrides each
@@ -21,6 +24,8 @@ reps="${REPS:-5}"
 all_scenarios="pingpong pingpong1 pairs mailbox fanout spawn ask ring ring1 idle skynet coroutine restart"
 troupe_only="coroutine restart"  # CAF 0.17 has no coroutine handlers and no supervisors
 floor_scenarios="pingpong pingpong1 mailbox ask"  # what bench_floor has a counterpart for
+process_scenarios="process_spawn portal_run process_stream context_pingpong"  # bench_processes'
+all_scenarios="$all_scenarios $process_scenarios"
 only="${ONLY:-$all_scenarios}"
 
 for s in $only; do
@@ -40,7 +45,16 @@ cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DCMAK
     -DTROUPE_BUILD_BENCH=ON -DTROUPE_BUILD_TESTS=OFF -DTROUPE_BUILD_EXAMPLES=OFF >/dev/null
 # The revision is taken before the build: the core may change while the runs go on.
 revision="$(git -C "$root" describe --always --dirty 2>/dev/null || echo '(no git)')"
-cmake --build "$build" --parallel "${JOBS:-2}" --target bench_troupe bench_caf bench_floor
+# Only the programs the chosen scenarios need.
+targets=()
+for s in $only; do
+    if [[ " $process_scenarios " == *" $s "* ]]; then
+        targets+=(bench_processes bench_exit)
+    else
+        targets+=(bench_troupe bench_caf bench_floor)
+    fi
+done
+cmake --build "$build" --parallel "${JOBS:-2}" --target $(printf '%s\n' "${targets[@]}" | sort -u)
 
 # Other processes skew these timings badly on a 2-core box (spinning workers lose their time
 # slices): say so up front, and record the load next to the results.
@@ -74,9 +88,24 @@ run_one() {  # framework scenario rep
     [ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/$1 /" >>"$raw"
 }
 
+run_processes() {  # scenario rep: bench_processes prints its framework (troupe or floor) itself
+    local out status=0 count_arg=()
+    [ -z "${N:-}" ] || count_arg=("n=$N")
+    echo "[$1 $2/$reps] bench_processes" >&2
+    out="$(timeout "${TIMEOUT:-600}" "$build/bench/bench_processes" "$1" "${count_arg[@]}" 2>>"$log")" || status=$?
+    if [ "$status" -ne 0 ]; then
+        echo "  bench_processes $1 failed (exit $status); see $log" >&2
+    fi
+    [ -z "$out" ] || printf '%s\n' "$out" >>"$raw"
+}
+
 frameworks=(troupe caf floor)
 for scenario in $only; do
     for rep in $(seq 1 "$reps"); do
+        if [[ " $process_scenarios " == *" $scenario "* ]]; then
+            run_processes "$scenario" "$rep"
+            continue
+        fi
         # Rotate which framework goes first, so none always runs on a warmer (or busier) machine.
         for k in 0 1 2; do
             run_one "${frameworks[$(((rep - 1 + k) % 3))]}" "$scenario" "$rep"
