@@ -22,12 +22,16 @@
 #include "remote/runtime.hpp"
 
 namespace lone {
-std::string hi() { return "Hi my name is " + troupe::process_actor_name(); }
+std::string hi() {
+    return "Hi my name is " + troupe::process_actor_name();
+}
 std::promise<void>& quit_signal() {
     static std::promise<void> p;
     return p;
 }
-void quit() { quit_signal().set_value(); }
+void quit() {
+    quit_signal().set_value();
+}
 }  // namespace lone
 TROUPE_EXPOSE(lone, hi);
 TROUPE_EXPOSE(lone, quit);
