@@ -39,7 +39,7 @@ public:
     void add_credit(std::uint32_t items);
 
     /// A context's item from the caller, or its stop.
-    void received(std::span<const std::byte> item) { inbound_.push(item); }
+    void received(std::span<const std::byte> item) { inbound_.push(std::vector<std::byte>(item.begin(), item.end())); }
     void caller_stopped() { inbound_.end(nullptr); }
 
     std::span<const std::byte> arguments() const noexcept override { return args_; }
@@ -67,7 +67,7 @@ private:
     bool cancelled_ = false;
     bool stopped_sending_ = false;
     ref<actor> actor_;
-    inbound inbound_;  // a context's items from the caller
+    encoded_inbound inbound_;  // a context's items from the caller
 };
 
 /// "std::invalid_argument": the type name of the exception being handled.

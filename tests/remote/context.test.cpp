@@ -75,21 +75,13 @@ TROUPE_EXPOSE(svc, linger);
 
 namespace {
 
-class RemoteContext : public ::testing::Test {
+class RemoteContext : public troupe_test::process_test {
 protected:
-    void SetUp() override { children_before_ = troupe_test::child_count(); }
-    void TearDown() override { EXPECT_EQ(troupe_test::child_count(), children_before_) << "a child was left behind"; }
-
     troupe::process_options serving() {
         troupe::process_options o;
         o.enable = {"svc"};
         return o;
     }
-
-    troupe::system sys{troupe_test::small_system()};
-
-private:
-    std::size_t children_before_ = 0;
 };
 
 TEST_F(RemoteContext, BothSidesSendAndReceive) {

@@ -51,21 +51,13 @@ namespace {
 
 using troupe_test::patience;
 
-class Discovery : public ::testing::Test {
+class Discovery : public troupe_test::process_test {
 protected:
-    void SetUp() override { children_before_ = troupe_test::child_count(); }
-    void TearDown() override { EXPECT_EQ(troupe_test::child_count(), children_before_) << "a child was left behind"; }
-
     troupe::process_options serving() {
         troupe::process_options o;
         o.enable = {"movie"};
         return o;
     }
-
-    troupe::system sys{troupe_test::small_system()};
-
-private:
-    std::size_t children_before_ = 0;
 };
 
 TEST_F(Discovery, DonnyAndGretchenFindEachOther) {

@@ -72,16 +72,7 @@ namespace {
 
 using troupe_test::patience;
 
-class ActorNursery : public ::testing::Test {
-protected:
-    void SetUp() override { children_before_ = troupe_test::child_count(); }
-    void TearDown() override { EXPECT_EQ(troupe_test::child_count(), children_before_) << "a child was left behind"; }
-
-    troupe::system sys{troupe_test::small_system()};
-
-private:
-    std::size_t children_before_ = 0;
-};
+using ActorNursery = troupe_test::process_test;
 
 TEST_F(ActorNursery, RunInActorGivesTheResult) {
     std::string answer;

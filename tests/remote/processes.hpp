@@ -3,6 +3,12 @@
 // when it begins and checks it is back there when it ends ("no child left, no zombie").
 
 #include <fcntl.h>
+#include <troupe/core/system.hpp>
+
+#include <gtest/gtest.h>
+
+#include "core/test_support.hpp"
+
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -67,5 +73,18 @@ inline std::size_t zombie_count() {
     }
     return n;
 }
+
+/// A test that starts child processes: it ends with as many children as it began with (none
+/// of its own left running, no zombie), and has a small system for its actors.
+class process_test : public ::testing::Test {
+protected:
+    void SetUp() override { before_ = child_count(); }
+    void TearDown() override { EXPECT_EQ(child_count(), before_) << "a child process was left behind"; }
+
+    troupe::system sys{small_system()};
+
+private:
+    std::size_t before_ = 0;
+};
 
 }  // namespace troupe_test

@@ -124,7 +124,9 @@ public:
         started_.set_value();
     }
     void credited(std::uint32_t items) override { out_.add(items); }
-    void yielded(std::span<const std::byte> item) override { in_.push(item); }
+    void yielded(std::span<const std::byte> item) override {
+        in_.push(std::vector<std::byte>(item.begin(), item.end()));
+    }
     void stopped() override { in_.end(nullptr); }
     void returned(std::span<const std::byte> value) override {
         finish(nullptr);
@@ -180,7 +182,7 @@ private:
 
     std::shared_ptr<peer> peer_;
     std::uint64_t dialog_ = 0;
-    inbound in_;
+    encoded_inbound in_;
     outbound_credit out_;
     std::mutex lock_;
     bool closed_ = false;

@@ -13,15 +13,14 @@
 #include <troupe/core/errors.hpp>
 #include <troupe/core/future.hpp>
 #include <troupe/remote/detail/call.hpp>
+#include <troupe/remote/detail/channel.hpp>
 #include <troupe/wire/codec.hpp>
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <exception>
 #include <iterator>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,119 +39,29 @@ namespace remote::detail {
 template <class T>
 class stream_sink final : public reply_sink {
 public:
-    stream_sink(std::shared_ptr<peer> to, std::uint32_t window) : peer_(std::move(to)), window_(window) {}
+    stream_sink(std::shared_ptr<peer> to, std::uint32_t window)
+        : peer_(std::move(to)), in_(window, [this](std::uint32_t n) { grant_credit(*peer_, dialog_, n); }) {}
 
     void bound(std::uint64_t dialog) override { dialog_ = dialog; }
+    /// Decoded here, on the I/O thread: an item that does not decode ends the dialog (the
+    /// runtime cancels the producer and fails the stream with the decode error).
+    void yielded(std::span<const std::byte> item) override { in_.push(wire::decode<T>(item)); }
+    void returned(std::span<const std::byte>) override { in_.end(nullptr); }
+    void failed(std::exception_ptr e) noexcept override { in_.end(std::move(e)); }
 
-    void yielded(std::span<const std::byte> item) override {
-        std::optional<promise<std::optional<T>>> waiting;
-        {
-            const std::lock_guard guard(lock_);
-            if (waiting_) {
-                waiting.swap(waiting_);
-            } else {
-                items_.emplace_back(item.begin(), item.end());
-                return;
-            }
-        }
-        consumed_one();
-        deliver(*waiting, item);
-    }
-    void returned(std::span<const std::byte>) override { end(nullptr); }
-    void failed(std::exception_ptr e) noexcept override { end(std::move(e)); }
-
-    future<std::optional<T>> next() {
-        std::vector<std::byte> item;
-        {
-            const std::lock_guard guard(lock_);
-            if (waiting_) {
-                throw error("remote_stream: next() while another next() is pending");
-            }
-            if (items_.empty()) {
-                if (ended_) {
-                    if (error_) {
-                        return make_failed(error_);
-                    }
-                    return make_ready_future(std::optional<T>());
-                }
-                waiting_.emplace();
-                return waiting_->get_future();
-            }
-            item = std::move(items_.front());
-            items_.pop_front();
-        }
-        consumed_one();
-        promise<std::optional<T>> p;
-        deliver(p, item);
-        return p.get_future();
-    }
+    future<std::optional<T>> next() { return in_.next(); }
 
     /// Cancels the producer if the stream has not ended.
     void close() {
-        bool open = false;
-        {
-            const std::lock_guard guard(lock_);
-            open = !ended_;
-        }
-        if (open) {
+        if (!in_.ended()) {
             cancel_call(*peer_, dialog_, "the consumer closed the stream");
         }
     }
 
 private:
-    static future<std::optional<T>> make_failed(std::exception_ptr e) {
-        promise<std::optional<T>> p;
-        p.set_exception(std::move(e));
-        return p.get_future();
-    }
-    static void deliver(promise<std::optional<T>>& p, std::span<const std::byte> item) {
-        try {
-            p.set_value(std::optional<T>(wire::decode<T>(item)));
-        } catch (...) {
-            p.set_exception(std::current_exception());
-        }
-    }
-    /// Counts one item taken; every half window, grants the producer that many more.
-    void consumed_one() {
-        std::uint32_t grant = 0;
-        {
-            const std::lock_guard guard(lock_);
-            if (++consumed_ >= (window_ + 1) / 2 && !ended_) {
-                grant = consumed_;
-                consumed_ = 0;
-            }
-        }
-        if (grant != 0) {
-            grant_credit(*peer_, dialog_, grant);
-        }
-    }
-    void end(std::exception_ptr e) noexcept {
-        std::optional<promise<std::optional<T>>> waiting;
-        {
-            const std::lock_guard guard(lock_);
-            ended_ = true;
-            error_ = e;
-            waiting.swap(waiting_);
-        }
-        if (waiting) {
-            if (e) {
-                waiting->set_exception(std::move(e));
-            } else {
-                waiting->set_value(std::nullopt);
-            }
-        }
-    }
-
     std::shared_ptr<peer> peer_;
-    const std::uint32_t window_;
     std::uint64_t dialog_ = 0;
-
-    std::mutex lock_;
-    std::deque<std::vector<std::byte>> items_;
-    std::optional<promise<std::optional<T>>> waiting_;
-    std::uint32_t consumed_ = 0;
-    bool ended_ = false;
-    std::exception_ptr error_;
+    inbound<T> in_;
 };
 
 }  // namespace remote::detail

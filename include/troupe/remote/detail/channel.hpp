@@ -5,6 +5,7 @@
 /// consumes). The runtime implements it on both sides of the dialog.
 
 #include <troupe/async/task.hpp>
+#include <troupe/core/errors.hpp>
 #include <troupe/core/future.hpp>
 
 #include <cstddef>
@@ -15,6 +16,7 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace troupe::remote::detail {
@@ -33,34 +35,109 @@ public:
 
 /// Items received on a dialog, waiting for their consumer; credit is granted back every half
 /// window consumed. Thread-safe: push() and end() come from the I/O thread, next() from the
-/// consumer.
+/// consumer. Item is what the consumer takes: a decoded value (streams) or the encoded bytes
+/// (contexts, whose receive<T> decodes).
+template <class Item>
 class inbound {
 public:
     /// `grant(n)` sends the producer n more credits.
-    inbound(std::uint32_t window, std::function<void(std::uint32_t)> grant);
+    inbound(std::uint32_t window, std::function<void(std::uint32_t)> grant)
+        : window_(window), grant_(std::move(grant)) {}
 
     /// An item arrived.
-    void push(std::span<const std::byte> item);
+    void push(Item item) {
+        std::optional<promise<std::optional<Item>>> waiting;
+        {
+            const std::lock_guard guard(lock_);
+            if (!waiting_) {
+                items_.push_back(std::move(item));
+                return;
+            }
+            waiting.swap(waiting_);
+        }
+        consumed_one();
+        waiting->set_value(std::move(item));
+    }
     /// The producer has stopped (null) or failed (`e`): once the items queued are taken, next()
-    /// gives nullopt or throws `e`.
-    void end(std::exception_ptr e) noexcept;
+    /// gives nullopt or throws `e`. Later calls do nothing.
+    void end(std::exception_ptr e) noexcept {
+        std::optional<promise<std::optional<Item>>> waiting;
+        {
+            const std::lock_guard guard(lock_);
+            if (ended_) {
+                return;
+            }
+            ended_ = true;
+            error_ = e;
+            waiting.swap(waiting_);
+        }
+        if (waiting) {
+            if (e) {
+                waiting->set_exception(std::move(e));
+            } else {
+                waiting->set_value(std::nullopt);
+            }
+        }
+    }
     /// The next item, nullopt at the end. One next() at a time.
-    future<std::optional<std::vector<std::byte>>> next();
+    future<std::optional<Item>> next() {
+        promise<std::optional<Item>> p;
+        {
+            const std::lock_guard guard(lock_);
+            if (waiting_) {
+                throw error("next() while another next() of the same stream is pending");
+            }
+            if (items_.empty()) {
+                if (!ended_) {
+                    waiting_.emplace();
+                    return waiting_->get_future();
+                }
+                if (error_) {
+                    p.set_exception(error_);
+                } else {
+                    p.set_value(std::nullopt);
+                }
+                return p.get_future();
+            }
+            p.set_value(std::move(items_.front()));
+            items_.pop_front();
+        }
+        consumed_one();
+        return p.get_future();
+    }
     /// True once end() was called.
-    bool ended() const;
+    bool ended() const {
+        const std::lock_guard guard(lock_);
+        return ended_;
+    }
 
 private:
-    void consumed_one();
+    void consumed_one() {
+        std::uint32_t grant = 0;
+        {
+            const std::lock_guard guard(lock_);
+            if (++consumed_ >= (window_ + 1) / 2 && !ended_) {
+                grant = consumed_;
+                consumed_ = 0;
+            }
+        }
+        if (grant != 0) {
+            grant_(grant);
+        }
+    }
 
     const std::uint32_t window_;
     std::function<void(std::uint32_t)> grant_;
     mutable std::mutex lock_;
-    std::deque<std::vector<std::byte>> items_;
-    std::optional<promise<std::optional<std::vector<std::byte>>>> waiting_;
+    std::deque<Item> items_;
+    std::optional<promise<std::optional<Item>>> waiting_;
     std::uint32_t consumed_ = 0;
     bool ended_ = false;
     std::exception_ptr error_;
 };
+
+/// What a context's side receives: encoded items.
+using encoded_inbound = inbound<std::vector<std::byte>>;
 
 /// Credit this side may spend sending, and a wait for more. Thread-safe.
 class outbound_credit {
