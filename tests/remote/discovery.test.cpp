@@ -16,6 +16,7 @@
 #include "core/test_support.hpp"
 #include "remote/process.hpp"
 #include "remote/processes.hpp"
+#include "remote/standalone.hpp"
 
 // Discovery between process actors (this executable started again): the root is the
 // registrar; children register, find and watch each other.
@@ -33,19 +34,10 @@ troupe::task<bool> find_nobody() {
     std::optional<troupe::portal> p = co_await troupe::find_actor("nobody-by-this-name");
     co_return p.has_value();
 }
-std::promise<void>& quit_signal() {
-    static std::promise<void> p;
-    return p;
-}
-/// Ends a standalone process actor's main.
-void quit() {
-    quit_signal().set_value();
-}
 }  // namespace movie
 TROUPE_EXPOSE(movie, hi);
 TROUPE_EXPOSE(movie, say_hello);
 TROUPE_EXPOSE(movie, find_nobody);
-TROUPE_EXPOSE(movie, quit);
 
 namespace {
 
@@ -145,7 +137,7 @@ std::shared_ptr<troupe::remote::detail::child_process> start_standalone(troupe::
                                                                         const std::string& registrar) {
     troupe::remote::detail::spawn_spec spec;
     spec.executable = "/proc/self/exe";
-    spec.args = {"--standalone", registrar};
+    spec.args = troupe_test::standalone_args(registrar);
     return sys.service<troupe::remote::detail::process_service>().spawn(spec);
 }
 
@@ -153,17 +145,17 @@ TEST_F(Discovery, AKilledActorIsUnregistered) {
     const std::string registrar = registrar_address(sys);
     ASSERT_FALSE(registrar.empty());
     std::vector<std::string> seen;
-    std::shared_ptr<troupe::remote::detail::child_process> lone;
+    std::shared_ptr<troupe::remote::detail::child_process> standalone;
     troupe::open_nursery(sys, [&](troupe::nursery&) -> troupe::task<void> {
         auto changes = co_await troupe::watch_actors("lone");
-        lone = start_standalone(sys, registrar);
+        standalone = start_standalone(sys, registrar);
         seen.push_back(describe(co_await changes.next()));
-        lone->kill();
+        standalone->kill();
         seen.push_back(describe(co_await changes.next()));
         std::optional<troupe::portal> gone = co_await troupe::find_actor("lone");
         seen.push_back(gone ? "still there" : "not found");
     });
-    ASSERT_TRUE(lone->wait_for(patience()));
+    ASSERT_TRUE(standalone->wait_for(patience()));
     EXPECT_EQ(seen, (std::vector<std::string>{"+lone", "-lone", "not found"}));
 }
 
@@ -174,8 +166,8 @@ TEST_F(Discovery, AStandaloneProcessJoinsTheTreeByTheRegistrarsAddress) {
     std::string answer;
     troupe::open_nursery(sys, [&](troupe::nursery&) -> troupe::task<void> {
         troupe::portal p = co_await troupe::wait_for_actor("lone");
-        answer = co_await p.run(&movie::hi);
-        co_await p.run(&movie::quit);
+        answer = co_await p.run(&lone::hi);
+        co_await p.run(&lone::quit);
     });
     ASSERT_TRUE(lone->wait_for(patience()));
     EXPECT_TRUE(lone->status()->success()) << lone->status()->describe();
@@ -185,20 +177,8 @@ TEST_F(Discovery, AStandaloneProcessJoinsTheTreeByTheRegistrarsAddress) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc >= 3 && std::strcmp(argv[1], "--standalone") == 0) {
-        // A process actor started by hand: it joins the registrar at argv[2] and serves until
-        // told to quit.
-        troupe::run_options options;
-        options.name = "lone";
-        options.registrar = argv[2];
-        options.enable = {"movie"};
-        return troupe::run(
-            1, argv,
-            [](troupe::system&) {
-                movie::quit_signal().get_future().wait();
-                return 0;
-            },
-            options);
+    if (std::optional<int> code = troupe_test::run_standalone(argc, argv)) {
+        return *code;
     }
     return troupe::run(argc, argv, [&] {
         ::testing::InitGoogleTest(&argc, argv);

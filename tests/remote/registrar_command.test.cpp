@@ -20,21 +20,7 @@
 #include "remote/process.hpp"
 #include "remote/processes.hpp"
 #include "remote/runtime.hpp"
-
-namespace lone {
-std::string hi() {
-    return "Hi my name is " + troupe::process_actor_name();
-}
-std::promise<void>& quit_signal() {
-    static std::promise<void> p;
-    return p;
-}
-void quit() {
-    quit_signal().set_value();
-}
-}  // namespace lone
-TROUPE_EXPOSE(lone, hi);
-TROUPE_EXPOSE(lone, quit);
+#include "remote/standalone.hpp"
 
 namespace {
 
@@ -85,7 +71,7 @@ TEST(RegistrarCommand, ProcessesStartedOnTheirOwnFindEachOtherThroughIt) {
     // A process actor started by hand joins it ...
     spawn_spec spec;
     spec.executable = "/proc/self/exe";
-    spec.args = {"--standalone", address};
+    spec.args = troupe_test::standalone_args(address);
     auto standalone = tools.service<process_service>().spawn(spec);
 
     // ... and so does this one, which finds the first by name.
@@ -122,18 +108,8 @@ TEST(RegistrarCommand, ABadAddressIsAClearError) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    if (argc >= 3 && std::strcmp(argv[1], "--standalone") == 0) {
-        troupe::run_options options;
-        options.name = "lone";
-        options.registrar = argv[2];
-        options.enable = {"lone"};
-        return troupe::run(
-            1, argv,
-            [](troupe::system&) {
-                lone::quit_signal().get_future().wait();
-                return 0;
-            },
-            options);
+    if (std::optional<int> code = troupe_test::run_standalone(argc, argv)) {
+        return *code;
     }
     return troupe::run(argc, argv, [&] {
         ::testing::InitGoogleTest(&argc, argv);
