@@ -2,14 +2,15 @@
 # Installs the Debian packages troupe needs to build, test and format-check, and nothing
 # else. Idempotent: when everything is present it only checks (no apt-get at all).
 #
-#   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, asio, msgpack-cxx, clang-format
+#   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, asio, msgpack-cxx,
+#                                     libsodium, iproute2 (the network-namespace tests), clang-format
 #   scripts/install-deps.sh --bench   also libbenchmark-dev and libcaf-dev for bench/
 #   scripts/install-deps.sh --fuzz    also clang and its libFuzzer runtime for the fuzz preset
 set -euo pipefail
 
-usage() { sed -n '2,8s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
 
-packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev libmsgpack-cxx-dev clang-format)
+packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev libmsgpack-cxx-dev libsodium-dev iproute2 clang-format)
 for arg in "$@"; do
     case "$arg" in
         --bench) packages+=(libbenchmark-dev libcaf-dev) ;;
