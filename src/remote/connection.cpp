@@ -36,10 +36,44 @@ constexpr std::size_t read_size = 64 * 1024;
 /// A write buffer that grew past this (a burst, a large frame) is freed after its write.
 constexpr std::size_t kept_capacity = std::size_t{4} << 20;
 
-connection_options normalised(connection_options o) {
+bool is_tcp(const connection::socket& s) {
+    std::error_code ec;
+    const auto local = s.local_endpoint(ec);
+    return !ec && (local.protocol().family() == AF_INET || local.protocol().family() == AF_INET6);
+}
+
+/// The options as this connection uses them: the hello says the real max_frame, and whether
+/// this side demands proof of the secret.
+connection_options prepared(connection_options o, const connection::socket& s) {
     o.max_frame = std::min(o.max_frame, wire::max_frame_limit);
     o.hello.max_frame = static_cast<std::uint32_t>(o.max_frame);
+    o.hello.auth = o.demand == proof_demand::always || (o.secret.has_value() && is_tcp(s));
     return o;
+}
+
+/// The peer's address as a refusal names it: "tcp:10.1.0.2:41234", else "descriptor 7".
+std::string address_label(connection::socket& s) {
+    std::error_code ec;
+    const auto remote = s.remote_endpoint(ec);
+    if (!ec) {
+        if (const auto a = address_of(remote)) {
+            return a->to_string();
+        }
+    }
+    return "descriptor " + std::to_string(s.native_handle());
+}
+
+/// Appends every frame `from` holds to `to`, in order.
+void append_frames(const wire::frame_writer& from, wire::frame_writer& to) {
+    auto rest = from.pending();
+    while (rest.size() >= wire::frame_header_size) {
+        std::size_t n = 0;
+        for (std::size_t i = 0; i < wire::frame_header_size; ++i) {
+            n = (n << 8) | std::to_integer<std::size_t>(rest[i]);
+        }
+        to.write(rest.subspan(wire::frame_header_size, n));
+        rest = rest.subspan(wire::frame_header_size + n);
+    }
 }
 
 /// The peer as logs name it before its hello: its address, else the descriptor.
@@ -73,6 +107,12 @@ bool closed_by_peer(const std::error_code& ec) {
 void log_line(spdlog::level::level_enum level, const std::string& who, const std::string& what) noexcept {
     try {
         troupe::logger()->log(level, "{} closed: {}", who, what);
+    } catch (...) {}
+}
+
+void log_text(spdlog::level::level_enum level, const std::string& line) noexcept {
+    try {
+        troupe::logger()->log(level, "{}", line);
     } catch (...) {}
 }
 
@@ -129,11 +169,14 @@ connection::connection(private_tag, io_service& io, socket s, connection_options
     : context_(io.context()),
       socket_(std::move(s)),
       timer_(context_),
-      options_(normalised(std::move(options))),
+      options_(prepared(std::move(options), socket_)),
       handler_(std::move(handler)),
       session_(options_.hello, options_.max_frame),
       writing_(wire::max_frame_limit),
+      proof_(options_.secret ? std::make_unique<proof>(*options_.secret) : nullptr),
+      peer_address_(address_label(socket_)),
       pending_(wire::max_frame_limit),
+      held_(wire::max_frame_limit),
       send_limit_(options_.max_frame),
       label_(label_of(socket_)) {
     if (&asio::query(socket_.get_executor(), asio::execution::context_as<asio::execution_context&>) != &context_) {
@@ -150,6 +193,15 @@ connection::connection(private_tag, io_service& io, socket s, connection_options
     }
     wire::write_message(pending_, 0, options_.hello);
     frames_sent_ = 1;
+    // Whenever the peer may have to prove the secret (we demand it, or it may), what is sent
+    // before the connection opens waits: a demanding peer reads nothing but the proof first.
+    holding_ = proof_ != nullptr || options_.hello.auth;
+    if (options_.hello.auth && proof_) {
+        // Our challenge goes with our hello; the peer's hello says whether it demands one too.
+        wire::write_message(pending_, 0, wire::msg::auth_challenge{proof_->nonce()});
+        ++frames_sent_;
+        challenged_ = true;
+    }
 }
 
 connection::~connection() = default;
@@ -214,7 +266,7 @@ connection_stats connection::stats() const {
     s.ignored = ignored_.load(std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
     s.frames_sent = frames_sent_;
-    s.bytes_pending = pending_.pending().size() + in_flight_;
+    s.bytes_pending = pending_.pending().size() + held_.pending().size() + in_flight_;
     return s;
 }
 
@@ -259,10 +311,14 @@ void connection::on_close_deadline(const std::error_code& ec) {
 
 void connection::on_handshake_timeout(const std::error_code& ec) {
     if (ec || session_.is_open() || phase_.load(std::memory_order_relaxed) == phase::ended) {
-        return;  // cancelled, or the hello came first
+        return;  // cancelled, or the hello (and the proof) came first
     }
-    end("no hello from the peer within " + std::to_string(options_.handshake_timeout.count()) + " ms",
-        spdlog::level::warn);
+    const std::string limit = std::to_string(options_.handshake_timeout.count()) + " ms";
+    if (authenticating_) {
+        refuse("it did not prove the shared secret (no answer within " + limit + ")");
+        return;
+    }
+    end("no hello from the peer within " + limit, spdlog::level::warn);
 }
 
 void connection::read() {
@@ -284,9 +340,9 @@ void connection::on_read(const std::error_code& ec, std::size_t n) {
             return;
         }
         if (closed_by_peer(ec)) {
-            end("closed by the peer", spdlog::level::info);
+            lost("closed by the peer", spdlog::level::info);
         } else {
-            end("cannot read: " + ec.message(), spdlog::level::warn);
+            lost("cannot read: " + ec.message(), spdlog::level::warn);
         }
         return;
     }
@@ -315,9 +371,16 @@ bool connection::dispatch() {
                 return true;
             }
             if (auto* m = std::get_if<wire::message>(&*event)) {
-                handler->on_message(*this, std::move(*m));
+                if (authenticating_) {
+                    on_authentication(*handler, *m);  // the session passes nothing else meanwhile
+                } else {
+                    handler->on_message(*this, std::move(*m));
+                }
             } else if (std::holds_alternative<detail::handshake_done>(*event)) {
                 on_handshake(*handler);
+            } else if (authenticating_) {
+                refuse("it did not prove the shared secret (" + std::get<session_closed>(*event).reason + ")");
+                return false;
             } else {
                 end(std::get<session_closed>(*event).reason, spdlog::level::warn);
                 return false;
@@ -329,27 +392,114 @@ bool connection::dispatch() {
     return false;
 }
 
+template <class M>
+void connection::send_ahead(const M& m) {
+    std::unique_lock lock(mutex_);
+    if (phase_.load(std::memory_order_relaxed) != phase::running) {
+        return;
+    }
+    wire::write_message(pending_, 0, m);
+    ++frames_sent_;
+    if (flushing_) {
+        return;
+    }
+    flushing_ = true;
+    lock.unlock();
+    post_flush();
+}
+
 void connection::on_handshake(connection_handler& handler) {
-    timer_.cancel();
     {
         std::lock_guard lock(mutex_);
         send_limit_ = std::min<std::size_t>(session_.peer().max_frame, wire::max_frame_limit);
         label_ = label_of(session_.peer());
     }
     version_.store(session_.version(), std::memory_order_release);
-    authenticate(handler);
-}
-
-void connection::authenticate(connection_handler& handler) {
-    // An authentication step (TCP across hosts: an HMAC challenge after the hello) starts here:
-    // it sends its challenge, and the session passes the answer up on dialog 0; only when it
-    // checks out does the connection open. Today the handshake alone opens it.
+    if (session_.authenticating()) {
+        authenticate();  // the handshake's timer runs on: it bounds the proof too
+        return;
+    }
+    timer_.cancel();
     opened(handler);
 }
 
+void connection::authenticate() {
+    authenticating_ = true;
+    if (!proof_) {
+        refuse(options_.hello.auth ? "this side demands the shared secret, and none is configured here"
+                                   : "it demands the shared secret, and none is configured here");
+        return;
+    }
+    if (session_.peer().id == options_.hello.id) {
+        // Answers are bound to the two ids in order; a peer with our own id could reflect them.
+        refuse("it did not prove the shared secret (it claims this process's own id)");
+        return;
+    }
+    if (!challenged_) {
+        send_ahead(wire::msg::auth_challenge{proof_->nonce()});
+        challenged_ = true;
+    }
+}
+
+void connection::on_authentication(connection_handler& handler, const wire::message& m) {
+    if (const auto* challenge = std::get_if<wire::msg::auth_challenge>(&m.body)) {
+        if (const auto why = proof_->refusal(challenge->nonce)) {
+            refuse("it did not prove the shared secret (" + *why + ")");
+            return;
+        }
+        peer_nonce_ = challenge->nonce;
+        send_ahead(wire::msg::auth_response{proof_->answer(options_.hello.id, session_.peer().id, peer_nonce_)});
+        return;
+    }
+    const auto& response = std::get<wire::msg::auth_response>(m.body);
+    if (!proof_->check(options_.hello.id, session_.peer().id, peer_nonce_, response.mac)) {
+        refuse("it did not prove the shared secret (a wrong answer to the challenge)");
+        return;
+    }
+    authenticating_ = false;
+    session_.authenticated();
+    timer_.cancel();
+    opened(handler);
+}
+
+void connection::refuse(const std::string& why) {
+    const std::string line =
+        std::string("troupe: connection ") + (options_.accepted ? "from " : "to ") + peer_address_ + " refused: " + why;
+    end("refused: " + why, spdlog::level::warn, true, line);
+}
+
+void connection::lost(const std::string& reason, spdlog::level::level_enum level) {
+    if (authenticating_ && phase_.load(std::memory_order_relaxed) == phase::running) {
+        refuse("it did not prove the shared secret (" + reason + ")");
+    } else {
+        end(reason, level);
+    }
+}
+
 void connection::opened(connection_handler& handler) {
+    release_held();
     open_.store(true, std::memory_order_release);
     handler.on_open(*this);
+}
+
+void connection::release_held() {
+    std::unique_lock lock(mutex_);
+    if (!holding_) {
+        return;
+    }
+    holding_ = false;
+    if (pending_.empty()) {
+        std::swap(pending_, held_);
+    } else {
+        append_frames(held_, pending_);
+    }
+    held_.clear();
+    if (pending_.empty() || flushing_ || phase_.load(std::memory_order_relaxed) != phase::running) {
+        return;  // nothing to send, or the flush in flight (or the close) takes it
+    }
+    flushing_ = true;
+    lock.unlock();
+    post_flush();
 }
 
 void connection::flush() {
@@ -381,9 +531,9 @@ void connection::on_written(const std::error_code& ec, std::size_t n) {
     if (ec) {
         if (ec != asio::error::operation_aborted) {
             if (closed_by_peer(ec)) {
-                end("closed by the peer", spdlog::level::info);
+                lost("closed by the peer", spdlog::level::info);
             } else {
-                end("cannot write: " + ec.message(), spdlog::level::warn);
+                lost("cannot write: " + ec.message(), spdlog::level::warn);
             }
         }
         return;
@@ -434,7 +584,8 @@ void connection::linger_read(const std::error_code& ec) {
     });
 }
 
-void connection::end(const std::string& reason, spdlog::level::level_enum level, bool close_socket) {
+void connection::end(const std::string& reason, spdlog::level::level_enum level, bool close_socket,
+                     const std::string& line) {
     {
         std::lock_guard lock(mutex_);
         if (phase_.load(std::memory_order_relaxed) == phase::ended) {
@@ -443,6 +594,8 @@ void connection::end(const std::string& reason, spdlog::level::level_enum level,
         phase_.store(phase::ended, std::memory_order_release);
         flushing_ = true;  // nothing is posted again
         pending_.clear();
+        held_.clear();
+        holding_ = false;
     }
     open_.store(false, std::memory_order_release);
     timer_.cancel();
@@ -450,7 +603,11 @@ void connection::end(const std::string& reason, spdlog::level::level_enum level,
         std::error_code ignored;
         socket_.close(ignored);
     }
-    log_line(level, describe(), reason);
+    if (line.empty()) {
+        log_line(level, describe(), reason);
+    } else {
+        log_text(level, line);
+    }
     if (const auto handler = handler_.lock()) {
         try {
             handler->on_closed(*this, reason);

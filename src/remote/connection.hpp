@@ -16,9 +16,11 @@
 //     socket belongs to the system's io_context).
 
 #include <troupe/async/io_service.hpp>
+#include <troupe/remote/shared_secret.hpp>
 #include <troupe/wire/frame_writer.hpp>
 #include <troupe/wire/protocol.hpp>
 
+#include "proof.hpp"
 #include "session.hpp"
 
 #include <spdlog/common.h>
@@ -31,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -45,7 +48,8 @@ class connection;
 class connection_handler {
 public:
     virtual ~connection_handler() = default;
-    /// The handshake is done: peer() and version() are valid.
+    /// The handshake (and the authentication, if there is one) is done: peer() and version()
+    /// are valid.
     virtual void on_open(connection& c) = 0;
     /// A message, in the order the peer sent it: on a dialog, or on dialog 0 one that concerns
     /// the whole process actor (spawn, cancel, cancel_ack).
@@ -54,14 +58,32 @@ public:
     virtual void on_closed(connection& c, const std::string& reason) = 0;
 };
 
+/// When a connection demands that its peer prove the shared secret.
+enum class proof_demand : std::uint8_t {
+    /// On TCP, when this side has a secret (the default). A Unix socket's file mode guards it.
+    tcp_with_secret,
+    /// On every transport (tests over socket pairs).
+    always,
+};
+
 /// How a connection starts and what it accepts.
 struct connection_options {
-    /// What this side says first. Its max_frame is replaced by `max_frame` below.
+    /// What this side says first. Its max_frame is replaced by `max_frame` below, and its auth
+    /// by whether this side demands proof of the secret.
     wire::msg::hello hello{};
     /// The largest frame payload accepted from the peer.
     std::size_t max_frame = wire::default_max_frame;
-    /// A peer whose hello has not come after this long is closed.
+    /// A peer whose hello has not come after this long is closed; one whose proof of the secret
+    /// (if either side demands it) has not come by then is refused.
     std::chrono::milliseconds handshake_timeout{5000};
+    /// The secret this side proves when either side demands it (remote::authentication's). None:
+    /// a peer that demands proof is refused.
+    std::optional<remote::shared_secret> secret{};
+    /// When this side demands proof (and so proves the secret itself, too).
+    proof_demand demand = proof_demand::tcp_with_secret;
+    /// This side accepted the connection (a listener's): a refusal's log line says "connection
+    /// from <peer's address>", else "connection to <peer's address>".
+    bool accepted = false;
     /// A graceful close waits this long for the peer to take what was queued (then it aborts),
     /// and as long again for the peer's end of the stream before closing the socket (so that
     /// the peer reads everything before it sees the close).
@@ -70,7 +92,7 @@ struct connection_options {
 
 /// Counters, for tests and benchmarks (a snapshot; each is exact, the set is not atomic).
 struct connection_stats {
-    /// Frames queued by send (the hello included).
+    /// Frames queued by send (the hello and the authentication's included).
     std::uint64_t frames_sent = 0;
     /// Socket writes started: fewer than frames_sent under load (coalescing).
     std::uint64_t writes = 0;
@@ -87,7 +109,11 @@ struct connection_stats {
 /// One socket, many dialogs. Sends from any thread append to one buffer, and one socket write
 /// carries everything appended while the previous write was in flight. Reads go straight into
 /// the session's buffer; a protocol violation closes this connection only, with one warning
-/// line naming it and why.
+/// line naming it and why. When either side demands it, the connection opens only once the
+/// peer has proved the shared secret (docs/design/wire.md, "Authentication"); a peer that does
+/// not is refused with one warning line ("troupe: connection from tcp:10.1.0.2:41234 refused:
+/// it did not prove the shared secret (...)"). Frames sent before then wait, and leave once it
+/// opens (dropped if it never does).
 class connection : public std::enable_shared_from_this<connection> {
     struct private_tag {};
 
@@ -171,10 +197,21 @@ private:
     /// Hands the session's events to the handler; false if the connection ended meanwhile.
     bool dispatch();
     void on_handshake(connection_handler& handler);
-    /// The place for an authentication step (an HMAC challenge for TCP across hosts); today
-    /// the handshake alone opens the connection.
-    void authenticate(connection_handler& handler);
+    /// Either hello demands authentication: challenges the peer (unless the hello did already).
+    void authenticate();
+    /// The peer's auth_challenge (answered) or auth_response (checked: the connection opens).
+    void on_authentication(connection_handler& handler, const wire::message& m);
+    /// Queues an authentication message ahead of the frames held until the connection opens.
+    template <class M>
+    void send_ahead(const M& m);
+    /// Ends the connection, refusing the peer: one warning line, "troupe: connection from
+    /// <address> refused: <why>".
+    void refuse(const std::string& why);
+    /// The peer ended the stream, or it broke: refused while authenticating, else the end.
+    void lost(const std::string& reason, spdlog::level::level_enum level);
     void opened(connection_handler& handler);
+    /// Moves the frames sent before the connection opened behind what is queued, and flushes.
+    void release_held();
     void on_handshake_timeout(const std::error_code& ec);
     void flush();
     void on_written(const std::error_code& ec, std::size_t n);
@@ -185,25 +222,33 @@ private:
     void finish_close();
     /// A read while lingering completed: read on, discarding, until `ec` (the end).
     void linger_read(const std::error_code& ec);
-    /// Ends the connection: one log line at `level`, the socket closed (unless lingering), the
-    /// handler told. Idempotent.
-    void end(const std::string& reason, spdlog::level::level_enum level, bool close_socket = true);
+    /// Ends the connection: one log line at `level` (`line`, or "<describe()> closed: <reason>"),
+    /// the socket closed (unless lingering), the handler told. Idempotent.
+    void end(const std::string& reason, spdlog::level::level_enum level, bool close_socket = true,
+             const std::string& line = {});
 
     asio::io_context& context_;
     socket socket_;
     asio::steady_timer timer_;  // the handshake timeout, or the close's deadline, then the linger
     const connection_options options_;
     const std::weak_ptr<connection_handler> handler_;
-    session session_;               // I/O thread only (peer() after the handshake: immutable)
-    wire::frame_writer writing_;    // I/O thread only: the frames of the write in flight
-    std::vector<std::byte> drain_;  // I/O thread only: where reads go while lingering
-    bool started_ = false;          // I/O thread only
-    bool lingering_ = false;        // I/O thread only: closed gracefully, waiting for the peer's end
+    session session_;                     // I/O thread only (peer() after the handshake: immutable)
+    wire::frame_writer writing_;          // I/O thread only: the frames of the write in flight
+    std::vector<std::byte> drain_;        // I/O thread only: where reads go while lingering
+    bool started_ = false;                // I/O thread only
+    bool lingering_ = false;              // I/O thread only: closed gracefully, waiting for the peer's end
+    const std::unique_ptr<proof> proof_;  // this side's key and nonce, if it has a secret
+    const std::string peer_address_;      // "tcp:10.1.0.2:41234", or "descriptor 7": for a refusal
+    bool challenged_ = false;             // I/O thread only (after construction): our challenge is queued
+    bool authenticating_ = false;         // I/O thread only: from a handshake that demands proof until open
+    std::vector<std::byte> peer_nonce_;   // I/O thread only: the peer's challenge, once answered
 
     mutable std::mutex mutex_;  // guards what follows, up to the atomics
     wire::frame_writer pending_;
-    bool flushing_ = true;    // a flush is posted or a write in flight (or not started): a send just appends
-    std::size_t send_limit_;  // the largest payload the peer accepts
+    wire::frame_writer held_;  // sent while holding_: they leave once the connection opens
+    bool holding_ = false;     // authentication may come first: sends wait in held_
+    bool flushing_ = true;     // a flush is posted or a write in flight (or not started): a send just appends
+    std::size_t send_limit_;   // the largest payload the peer accepts
     std::size_t in_flight_ = 0;
     std::uint64_t frames_sent_ = 0;
     std::string reason_;  // why close() or abort() was called
@@ -230,7 +275,7 @@ bool connection::send_with(Fill&& fill) {
         return false;
     }
     const std::size_t limit = send_limit_;
-    pending_.write_with([&](std::vector<std::byte>& out) {
+    (holding_ ? held_ : pending_).write_with([&](std::vector<std::byte>& out) {
         const std::size_t start = out.size();
         fill(out);
         if (out.size() - start > limit) {
@@ -238,8 +283,8 @@ bool connection::send_with(Fill&& fill) {
         }
     });
     ++frames_sent_;
-    if (flushing_) {
-        return true;  // the flush in flight takes this frame too
+    if (flushing_ || holding_) {
+        return true;  // the flush in flight takes this frame too, or the opening will
     }
     flushing_ = true;
     lock.unlock();

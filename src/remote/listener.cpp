@@ -15,7 +15,9 @@
 #include <asio/error.hpp>
 #include <asio/steady_timer.hpp>
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -76,6 +78,23 @@ void clear_stale_socket(const address& where) {
     try {
         troupe::logger()->info("troupe::remote: removed the stale socket file {}", where.path());
     } catch (...) {}
+}
+
+/// Whether `e` is an IPv4 or IPv6 loopback address (127.0.0.0/8, ::1, or ::ffff:127.x.y.z).
+bool is_loopback(const endpoint& e) {
+    if (e.protocol().family() == AF_INET) {
+        const auto* in = reinterpret_cast<const sockaddr_in*>(e.data());
+        return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (e.protocol().family() == AF_INET6) {
+        const auto* in6 = reinterpret_cast<const sockaddr_in6*>(e.data());
+        const auto& a = in6->sin6_addr;
+        if (IN6_IS_ADDR_LOOPBACK(&a)) {
+            return true;
+        }
+        return IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127;
+    }
+    return false;
 }
 
 std::string bind_failure(const std::error_code& ec) {
@@ -199,13 +218,18 @@ void listener::state::close() noexcept {
     }
 }
 
-listener listener::open(io_service& io, const address& where, accept_handler on_accept) {
+listener listener::open(io_service& io, const address& where, accept_handler on_accept, const authentication& auth) {
     auto s = std::make_shared<state>(io, where, std::move(on_accept));
     const bool unix_socket = where.kind() == address::transport::unix_socket;
     if (unix_socket) {
         clear_stale_socket(where);
     }
     const endpoint at = resolve(where).front();
+    if (!unix_socket && !is_loopback(at) && !auth.secret && !auth.insecure) {
+        cannot_listen(where,
+                      "TCP beyond loopback needs a shared secret (TROUPE_SECRET or TROUPE_SECRET_FILE), or an "
+                      "explicit insecure opt-in (authentication::insecure)");
+    }
     std::error_code ec;
     s->acceptor.open(at.protocol(), ec);
     if (ec) {
@@ -219,9 +243,17 @@ listener listener::open(io_service& io, const address& where, accept_handler on_
         cannot_listen(where, bind_failure(ec));
     }
     if (unix_socket) {
+        // Only this user may connect: a Unix socket is not authenticated, its mode guards it.
+        // Nobody can connect before listen() below, so setting the mode after bind leaves no gap.
         struct ::stat st {};
-        if (::lstat(where.path().c_str(), &st) == 0) {
+        if (::lstat(where.path().c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) {
             s->file.emplace(st.st_dev, st.st_ino);
+        }
+        if (!s->file || ::chmod(where.path().c_str(), S_IRUSR | S_IWUSR) != 0) {
+            const int e = errno;
+            s->close();
+            cannot_listen(where, std::string("cannot make the socket file private (mode 0600): ") +
+                                     (s->file ? std::strerror(e) : "it is gone"));
         }
     }
     s->acceptor.listen(asio::socket_base::max_listen_connections, ec);

@@ -4,6 +4,7 @@
 
 #include <troupe/async/io_service.hpp>
 #include <troupe/remote/address.hpp>
+#include <troupe/remote/authentication.hpp>
 
 #include "connection.hpp"
 
@@ -19,11 +20,14 @@ public:
     /// for connection::make). An exception from it is logged; accepting goes on.
     using accept_handler = std::function<void(connection::socket)>;
 
-    /// Listens on `where`. A Unix socket's file is created; a file left there by a process that
-    /// is gone (nothing accepts on it) is replaced, one that something listens on is not
-    /// ("address in use"). TCP port 0 takes a free port (local_address() says which). Throws
+    /// Listens on `where`. A Unix socket's file is created with mode 0600 (only this user may
+    /// connect); a file left there by a process that is gone (nothing accepts on it) is
+    /// replaced, one that something listens on is not ("address in use"). TCP port 0 takes a
+    /// free port (local_address() says which). A TCP address other than loopback needs a secret
+    /// in `auth` (the accepted connections must then be given it), or auth.insecure. Throws
     /// troupe::error saying why it cannot listen.
-    static listener open(io_service& io, const address& where, accept_handler on_accept);
+    static listener open(io_service& io, const address& where, accept_handler on_accept,
+                         const authentication& auth = {});
 
     listener() = default;
     listener(listener&&) noexcept = default;

@@ -41,7 +41,18 @@ void set_current_statespace(statespace s) {
 }
 
 process_runtime::process_runtime(troupe::system& sys)
-    : system_(sys), io_(sys.service<troupe::io_service>()), processes_(sys.service<process_service>()) {}
+    : system_(sys),
+      io_(sys.service<troupe::io_service>()),
+      processes_(sys.service<process_service>()),
+      auth_(authentication::from_environment()) {}
+
+connection_options process_runtime::connection_settings(bool accepted) const {
+    connection_options options;
+    options.hello = hello();
+    options.secret = auth_.secret;
+    options.accepted = accepted;
+    return options;
+}
 
 process_runtime::~process_runtime() = default;
 
@@ -95,7 +106,7 @@ address process_runtime::listening() {
         const address where = wanted.empty()
                                   ? address::unix_socket(socket_directory() + "/" + self_identity().id + ".sock")
                                   : address::parse(wanted);
-        listener_.emplace(listener::open(io_, where, [this](connection::socket s) { accept(std::move(s)); }));
+        listener_.emplace(listener::open(io_, where, [this](connection::socket s) { accept(std::move(s)); }, auth_));
         logger()->info("troupe: {} listens on {}", self_identity().full_name(), listener_->local_address().to_string());
     }
     return listener_->local_address();
@@ -103,9 +114,7 @@ address process_runtime::listening() {
 
 void process_runtime::accept(connection::socket s) {
     auto p = std::make_shared<peer>(*this, /*connected=*/false, /*from_parent=*/false);
-    connection_options options;
-    options.hello = hello();
-    auto c = connection::make(io_, std::move(s), std::move(options), p);
+    auto c = connection::make(io_, std::move(s), connection_settings(/*accepted=*/true), p);
     p->attach(c);
     keep(p);
     c->start();
@@ -177,9 +186,7 @@ future<portal> process_runtime::portal_to(const address& where) {
         }
         auto p = std::make_shared<peer>(*this, /*connected=*/true, /*from_parent=*/false);
         p->set_expected_name(key);
-        connection_options options;
-        options.hello = hello();
-        auto c = connection::make(io_, std::move(s), std::move(options), p);
+        auto c = connection::make(io_, std::move(s), connection_settings(/*accepted=*/false), p);
         p->attach(c);
         keep(p);
         c->start();

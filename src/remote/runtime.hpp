@@ -7,6 +7,7 @@
 #include <troupe/core/future.hpp>
 #include <troupe/core/service.hpp>
 #include <troupe/remote/address.hpp>
+#include <troupe/remote/authentication.hpp>
 #include <troupe/remote/discovery.hpp>
 #include <troupe/remote/portal.hpp>
 #include <troupe/remote/statespace.hpp>
@@ -91,9 +92,13 @@ private:
     /// This process's entry for the registry.
     actor_entry self_entry();
 
+    /// The options of a connection this process makes (accepted: a listener's).
+    connection_options connection_settings(bool accepted) const;
+
     troupe::system& system_;
     troupe::io_service& io_;
     process_service& processes_;
+    const authentication auth_;  // the shared secret of TCP connections (TROUPE_SECRET, TROUPE_SECRET_FILE)
     std::atomic<std::uint64_t> children_{0};
     std::atomic<bool> cancelling_{false};
 

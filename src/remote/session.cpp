@@ -29,6 +29,11 @@ std::string kind_name(const wire::message& m) {
         m.body);
 }
 
+bool is_authentication(const wire::message& m) {
+    return std::holds_alternative<wire::msg::auth_challenge>(m.body) ||
+           std::holds_alternative<wire::msg::auth_response>(m.body);
+}
+
 std::string range(const wire::msg::hello& h) {
     return std::to_string(h.min_version) + ".." + std::to_string(h.version);
 }
@@ -75,19 +80,25 @@ std::optional<session_event> session::next() {
         if (state_ == state::awaiting_hello) {
             return handshake(std::move(m));
         }
+        if (std::holds_alternative<wire::msg::hello>(m.body)) {
+            return close("a second hello from the peer, on dialog " + std::to_string(m.dialog));
+        }
+        if (state_ == state::authenticating) {
+            return authentication(std::move(m));
+        }
         if (m.body.index() == 0) {
             ++ignored_;  // a newer peer's kind: it knows we may not speak it
             continue;
         }
-        if (std::holds_alternative<wire::msg::hello>(m.body)) {
-            return close("a second hello from the peer, on dialog " + std::to_string(m.dialog));
+        if (is_authentication(m)) {
+            return close(kind_name(m) + " on dialog " + std::to_string(m.dialog) +
+                         " outside the authentication (which comes right after the hellos, if at all)");
         }
         if (m.dialog == 0 && !std::holds_alternative<wire::msg::spawn>(m.body) &&
             !std::holds_alternative<wire::msg::cancel>(m.body) &&
             !std::holds_alternative<wire::msg::cancel_ack>(m.body)) {
-            // After the hello, dialog 0 carries only what concerns the whole process actor: its
-            // spawn message and its cancel (docs/design/wire.md). An authentication step (TCP
-            // across hosts) will take its messages here, between the hello and `open`.
+            // After the hello (and the authentication), dialog 0 carries only what concerns the
+            // whole process actor: its spawn message and its cancel (docs/design/wire.md).
             return close(kind_name(m) + " on dialog 0, which carries only the handshake, spawn and cancel");
         }
         return session_event(std::move(m));
@@ -107,8 +118,40 @@ session_event session::handshake(wire::message&& first) {
     }
     peer_ = std::move(*hello);
     version_ = *version;
-    state_ = state::open;
-    return handshake_done{peer_, version_};
+    const bool authenticate = mine_.auth || peer_.auth;
+    state_ = authenticate ? state::authenticating : state::open;
+    return handshake_done{peer_, version_, authenticate};
+}
+
+session_event session::authentication(wire::message&& m) {
+    // Until the answer is checked nothing else gets through, not even an unknown kind: a peer
+    // that has proved nothing is given nothing to read its way around.
+    const bool challenge = std::holds_alternative<wire::msg::auth_challenge>(m.body);
+    const bool response = std::holds_alternative<wire::msg::auth_response>(m.body);
+    if (answered_) {
+        return close(kind_name(m) + " on dialog " + std::to_string(m.dialog) + " before its auth_response was checked");
+    }
+    if (m.dialog != 0 || (!challenge && !response)) {
+        return close(kind_name(m) + " on dialog " + std::to_string(m.dialog) + " before the authentication was done");
+    }
+    if (challenge) {
+        if (challenged_) {
+            return close("a second auth_challenge from the peer");
+        }
+        challenged_ = true;
+        return session_event(std::move(m));
+    }
+    if (!challenged_) {
+        return close("an auth_response before the peer's auth_challenge");
+    }
+    answered_ = true;
+    return session_event(std::move(m));
+}
+
+void session::authenticated() noexcept {
+    if (state_ == state::authenticating && answered_) {
+        state_ = state::open;
+    }
 }
 
 session_event session::close(std::string reason) {

@@ -16,12 +16,16 @@
 
 namespace troupe::remote::detail {
 
-/// The peer's hello arrived and its versions meet ours: the connection is open.
+/// The peer's hello arrived and its versions meet ours: the connection is open, or, if either
+/// hello demands it, authenticating.
 struct handshake_done {
     /// What the peer said.
     wire::msg::hello peer;
     /// The version both sides speak from now on.
     std::uint32_t version = 0;
+    /// Either hello demands authentication: the session passes the peer's auth_challenge, then
+    /// its auth_response, and closes on anything else until authenticated().
+    bool authenticate = false;
 
     bool operator==(const handshake_done&) const = default;
 };
@@ -35,15 +39,19 @@ struct session_closed {
     bool operator==(const session_closed&) const = default;
 };
 
-/// What a session yields: the handshake, a message on a dialog (never dialog 0), or the end.
+/// What a session yields: the handshake, a message (on dialog 0 only the authentication's, and
+/// spawn, cancel and cancel_ack once open), or the end.
 using session_event = std::variant<handshake_done, wire::message, session_closed>;
 
 /// The protocol of one connection, fed the bytes the peer sends. Rules (docs/design/remote.md):
-/// the first frame is the peer's hello on dialog 0, and the versions must meet; after it,
-/// dialog 0 carries nothing more of this version's kinds (a second hello closes); a frame over
-/// the limit or a malformed one closes; a message of a kind this version does not know is
-/// ignored and counted, never fatal. A message is passed on whatever its dialog's state: that
-/// is the runtime's business. Not thread-safe: one thread feeds it.
+/// the first frame is the peer's hello on dialog 0, and the versions must meet; if either hello
+/// demands authentication, the peer's auth_challenge and then its auth_response come next, on
+/// dialog 0, and nothing else until the connection has checked the answer (authenticated());
+/// once open, dialog 0 carries only spawn, cancel and cancel_ack (a second hello, or an
+/// authentication message, closes); a frame over the limit or a malformed one closes; a
+/// message of a kind this version does not know is ignored and counted once open, never fatal.
+/// A message is passed on whatever its dialog's state: that is the runtime's business. Not
+/// thread-safe: one thread feeds it.
 class session {
 public:
     /// What this side is: `mine` is the hello it sent (for negotiation); frames the peer sends
@@ -62,8 +70,14 @@ public:
     /// session_closed there is nothing more, ever).
     std::optional<session_event> next();
 
-    /// True from handshake_done until closed.
+    /// The peer's auth_response (yielded last) checked out: the session opens. Does nothing
+    /// unless that response is what the session waits on.
+    void authenticated() noexcept;
+
+    /// True from handshake_done (or, with authentication, from authenticated()) until closed.
     bool is_open() const noexcept { return state_ == state::open; }
+    /// True from a handshake_done that demands authentication until authenticated() or closed.
+    bool authenticating() const noexcept { return state_ == state::authenticating; }
     /// True after session_closed was yielded.
     bool closed() const noexcept { return state_ == state::closed; }
     /// The hello this side sent.
@@ -78,10 +92,12 @@ public:
     std::uint64_t ignored() const noexcept { return ignored_; }
 
 private:
-    enum class state : std::uint8_t { awaiting_hello, open, closed };
+    enum class state : std::uint8_t { awaiting_hello, authenticating, open, closed };
 
     /// Reads the peer's first message (the hello) and negotiates.
     session_event handshake(wire::message&& first);
+    /// A message while authenticating: the challenge, then the response, else the end.
+    session_event authentication(wire::message&& m);
     session_event close(std::string reason);
 
     wire::msg::hello mine_;
@@ -89,6 +105,8 @@ private:
     wire::frame_reader reader_;
     std::vector<std::byte> discard_;  // where prepare() points once closed
     state state_ = state::awaiting_hello;
+    bool challenged_ = false;  // authenticating: the peer's auth_challenge came
+    bool answered_ = false;    // authenticating: its auth_response came, and waits for authenticated()
     std::uint32_t version_ = 0;
     std::uint64_t frames_ = 0;
     std::uint64_t ignored_ = 0;

@@ -71,6 +71,8 @@ template void encode_message(std::uint64_t, const msg::cancel_ack&, std::vector<
 template void encode_message(std::uint64_t, const msg::error&, std::vector<std::byte>&);
 template void encode_message(std::uint64_t, const msg::credit&, std::vector<std::byte>&);
 template void encode_message(std::uint64_t, const msg::spawn&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::auth_challenge&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::auth_response&, std::vector<std::byte>&);
 
 std::optional<message_kind> message::kind() const noexcept {
     if (body.index() == 0) {

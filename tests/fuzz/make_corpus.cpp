@@ -110,6 +110,9 @@ void session(const std::filesystem::path& dir) {
     std::filesystem::create_directories(dir);
     const msg::hello peer{1, 1, "peer", "2", 4121, 4096};
     const auto unknown = of({0x93, 0x4d, 0x05, 0x81, 0xa1, 0x61, 0x01});
+    const msg::hello demanding{1, 1, "peer", "2", 4121, 4096, true};
+    const std::vector<std::byte> nonce(32, std::byte{0x5c});
+    const std::vector<std::byte> mac(32, std::byte{0xa3});
     const std::vector<std::pair<std::string, std::function<void(wire::frame_writer&)>>> seeds{
         {"handshake_and_dialog",
          [&](auto& w) {
@@ -154,6 +157,49 @@ void session(const std::filesystem::path& dir) {
          [&](auto& w) {
              wire::write_message(w, 0, peer);
              w.write(of({0x93, 0x04, 0x01, 0x91, 0xc1}));
+         }},
+        {"authenticated",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+             wire::write_message(w, 0, msg::auth_response{mac});
+             wire::write_message(w, 0, msg::spawn{"donny", {"math"}, {}, "info"});
+             wire::write_message(w, 1, msg::start{"numbers", wire::encode(std::tuple(3)), 2});
+             w.write(unknown);
+             wire::write_message(w, 0, msg::cancel{"enough"});
+         }},
+        {"message_during_auth",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+             wire::write_message(w, 1, msg::start{"numbers", {}, 0});
+         }},
+        {"unknown_during_auth",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             w.write(unknown);
+         }},
+        {"response_before_challenge",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             wire::write_message(w, 0, msg::auth_response{mac});
+         }},
+        {"second_challenge",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+         }},
+        {"challenge_undemanded",
+         [&](auto& w) {
+             wire::write_message(w, 0, peer);
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+         }},
+        {"malformed_during_auth",
+         [&](auto& w) {
+             wire::write_message(w, 0, demanding);
+             wire::write_message(w, 0, msg::auth_challenge{nonce});
+             w.write(of({0x93, 0x0d, 0x00, 0x91, 0xc1}));
          }},
     };
     std::uint8_t pattern = 3;

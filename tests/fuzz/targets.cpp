@@ -137,25 +137,51 @@ void check_against_msgpack_cxx(std::span<const std::byte> in) {
     check(!ours || r.offset() == theirs_end, "troupe and msgpack-cxx agree on where the value ends");
 }
 
-/// Every event `s` yields until it needs more bytes.
+/// Every event `s` yields until it needs more bytes. An auth_response is taken as the right
+/// answer (the MAC is the connection's to check), so that what follows it is reached too.
 void drain(troupe::remote::detail::session& s, std::vector<troupe::remote::detail::session_event>& events) {
     while (auto e = s.next()) {
+        const auto* m = std::get_if<wire::message>(&*e);
+        const bool answer = m != nullptr && std::holds_alternative<wire::msg::auth_response>(m->body);
         events.push_back(std::move(*e));
+        if (answer) {
+            s.authenticated();
+        }
     }
+}
+
+bool is_authentication(const wire::message& m) {
+    return std::holds_alternative<wire::msg::auth_challenge>(m.body) ||
+           std::holds_alternative<wire::msg::auth_response>(m.body);
 }
 
 /// The rules a session's events keep, whatever the bytes.
 void check_events(const std::vector<troupe::remote::detail::session_event>& events) {
     namespace remote = troupe::remote::detail;
+    bool authenticate = false;
+    int step = 0;  // of the authentication: 1 after the challenge, 2 after the response
     for (std::size_t i = 0; i < events.size(); ++i) {
         const auto& e = events[i];
-        if (std::holds_alternative<remote::handshake_done>(e)) {
+        if (const auto* h = std::get_if<remote::handshake_done>(&e)) {
             check(i == 0, "the handshake is the first event");
+            authenticate = h->authenticate;
+            check(authenticate == h->peer.auth, "authentication is demanded by a hello (here: the peer's)");
         } else if (const auto* m = std::get_if<wire::message>(&e)) {
             check(i > 0 && std::holds_alternative<remote::handshake_done>(events[0]), "messages follow the handshake");
-            check(m->dialog != 0, "no message is on dialog 0");
             check(m->body.index() != 0, "no unknown kind is passed on");
             check(!std::holds_alternative<wire::msg::hello>(m->body), "no hello is passed on");
+            if (is_authentication(*m)) {
+                check(authenticate && m->dialog == 0, "authentication only when demanded, on dialog 0");
+                const bool challenge = std::holds_alternative<wire::msg::auth_challenge>(m->body);
+                check(step == (challenge ? 0 : 1), "one challenge, then one response");
+                ++step;
+            } else {
+                check(!authenticate || step == 2, "nothing is passed on before the authentication is done");
+                check(m->dialog != 0 || std::holds_alternative<wire::msg::spawn>(m->body) ||
+                          std::holds_alternative<wire::msg::cancel>(m->body) ||
+                          std::holds_alternative<wire::msg::cancel_ack>(m->body),
+                      "dialog 0 carries only spawn and cancel once open");
+            }
         } else {
             check(i + 1 == events.size(), "nothing follows the close");
             check(!std::get<remote::session_closed>(e).reason.empty(), "the close says why");
@@ -221,7 +247,7 @@ void session(const std::uint8_t* data, std::size_t size) {
         return;
     }
     const std::span<const std::byte> stream(reinterpret_cast<const std::byte*>(data) + 1, size - 1);
-    const wire::msg::hello mine{1, 1, "fuzz", "1", 1, max_frame};
+    const wire::msg::hello mine{1, 1, "fuzz", "1", 1, max_frame, false};
     std::vector<remote::session_event> whole;
     remote::session at_once(mine, max_frame);
     at_once.feed(stream);

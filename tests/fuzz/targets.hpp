@@ -20,9 +20,11 @@ void frames(const std::uint8_t* data, std::size_t size);
 void records(const std::uint8_t* data, std::size_t size);
 
 /// Feeds `data` (after a first byte that picks the chunk sizes) to a remote session, whole and
-/// in chunks (through feed() and prepare()/commit() in turn). Checks that both give the same
-/// events, that the first is the handshake or the close, that no message is on dialog 0 and
-/// none is a hello, and that nothing follows the close.
+/// in chunks (through feed() and prepare()/commit() in turn), taking every auth_response as
+/// right. Checks that both give the same events, that the first is the handshake or the close,
+/// that a demanded authentication is one challenge then one response on dialog 0 with nothing
+/// passed on before it, that dialog 0 carries only spawn and cancel otherwise, that no hello is
+/// passed on, and that nothing follows the close.
 void session(const std::uint8_t* data, std::size_t size);
 
 }  // namespace troupe_fuzz

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -219,6 +220,47 @@ TEST(listener, a_path_that_is_not_a_socket_is_left_alone) {
     EXPECT_TRUE(std::filesystem::is_regular_file(where.path()));
     EXPECT_EQ(listen_failure(io, address::unix_socket("/nonexistent-dir/x.sock")),
               "cannot listen on unix:/nonexistent-dir/x.sock: No such file or directory");
+}
+
+TEST(listener, a_unix_socket_file_is_private_to_this_user) {
+    troupe::system sys(small_system());
+    auto& io = sys.service<troupe::io_service>();
+    scratch_dir dir;
+    const address where = dir.socket("private.sock");
+    const mode_t old_mask = ::umask(0);  // the mode must not depend on the umask
+    listener l = listener::open(io, where, [](connection::socket) {});
+    ::umask(old_mask);
+    struct ::stat st {};
+    ASSERT_EQ(::lstat(where.path().c_str(), &st), 0);
+    EXPECT_TRUE(S_ISSOCK(st.st_mode));
+    EXPECT_EQ(st.st_mode & 07777, 0600u);
+}
+
+TEST(listener, tcp_beyond_loopback_needs_a_secret_or_an_explicit_opt_in) {
+    troupe::system sys(small_system());
+    auto& io = sys.service<troupe::io_service>();
+    const address anywhere = address::parse("tcp:0.0.0.0:0");
+    EXPECT_EQ(listen_failure(io, anywhere),
+              "cannot listen on tcp:0.0.0.0:0: TCP beyond loopback needs a shared secret (TROUPE_SECRET or "
+              "TROUPE_SECRET_FILE), or an explicit insecure opt-in (authentication::insecure)");
+    EXPECT_NE(listen_failure(io, address::parse("tcp:[::]:0")).find("needs a shared secret"), std::string::npos);
+    troupe::remote::authentication with_secret;
+    with_secret.secret.emplace("correct horse battery staple");
+    EXPECT_NO_THROW(listener::open(
+        io, anywhere, [](connection::socket) {}, with_secret));
+    troupe::remote::authentication insecure;
+    insecure.insecure = true;
+    EXPECT_NO_THROW(listener::open(
+        io, anywhere, [](connection::socket) {}, insecure));
+    // Loopback, in any of its spellings, needs neither.
+    for (const char* local : {"tcp:127.0.0.1:0", "tcp:127.9.8.7:0", "tcp:localhost:0", "tcp:[::1]:0"}) {
+        try {
+            listener l = listener::open(io, address::parse(local), [](connection::socket) {});
+        } catch (const troupe::error& e) {
+            // ::1 may be missing where IPv6 is off; the secret is never the reason.
+            EXPECT_EQ(std::string(e.what()).find("secret"), std::string::npos) << local << ": " << e.what();
+        }
+    }
 }
 
 TEST(listener, close_does_not_remove_a_file_another_listener_made) {

@@ -7,6 +7,7 @@
 
 #include <troupe/async/io_service.hpp>
 #include <troupe/wire/codec.hpp>
+#include <troupe/wire/frame_reader.hpp>
 #include <troupe/wire/frame_writer.hpp>
 #include <troupe/wire/protocol.hpp>
 
@@ -24,6 +25,7 @@
 #include <future>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -192,6 +194,24 @@ public:
         wire::write_message(w, dialog, m);
         write(std::vector<std::byte>(w.pending().begin(), w.pending().end()));
     }
+    /// The next message the connection sent, or nullopt once it closed its end (or the deadline
+    /// passed).
+    std::optional<wire::message> next_message() {
+        timeval tv{};
+        tv.tv_sec = static_cast<time_t>(patience().count() / 1000);
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        for (;;) {
+            if (const auto frame = reader_.next()) {
+                return wire::decode_message(*frame);
+            }
+            std::byte buffer[4096];
+            const auto n = ::recv(fd_, buffer, sizeof(buffer), 0);
+            if (n <= 0) {
+                return std::nullopt;
+            }
+            reader_.feed(std::span<const std::byte>(buffer, static_cast<std::size_t>(n)));
+        }
+    }
     /// Reads until the connection closes its end (or the deadline passes); returns the bytes.
     std::vector<std::byte> read_to_end() const {
         timeval tv{};
@@ -216,6 +236,7 @@ public:
 
 private:
     int fd_;
+    wire::frame_reader reader_;  // what next_message() read ahead
 };
 
 /// A connection started on one end of a socket pair, and a raw peer on the other.

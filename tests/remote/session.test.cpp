@@ -202,6 +202,116 @@ TEST(session, prepare_and_commit_read_in_place) {
     EXPECT_EQ(drain(s), (lines{"open v1 there", "message 1 kind 7"}));
 }
 
+msg::hello demanding(std::string name) {
+    auto h = hello_of(std::move(name));
+    h.auth = true;
+    return h;
+}
+
+const std::vector<std::byte> nonce(32, std::byte{0x5c});
+const std::vector<std::byte> mac(32, std::byte{0xa3});
+
+/// Drains `s`, calling authenticated() after each auth_response (as a connection that found
+/// the answer right does).
+std::vector<std::string> drain_accepting(session& s) {
+    std::vector<std::string> out;
+    while (auto e = s.next()) {
+        out.push_back(describe(*e));
+        const auto* m = std::get_if<wire::message>(&*e);
+        if (m != nullptr && std::holds_alternative<msg::auth_response>(m->body)) {
+            s.authenticated();
+        }
+    }
+    return out;
+}
+
+TEST(session, a_hello_that_demands_authentication_passes_the_challenge_then_the_response) {
+    session s(hello_of("here"));
+    s.feed(stream()
+               .add(0, demanding("there"))
+               .add(0, msg::auth_challenge{nonce})
+               .add(0, msg::auth_response{mac})
+               .add(5, msg::stop{})
+               .add(0, msg::spawn{})
+               .bytes());
+    auto first = s.next();
+    ASSERT_TRUE(first.has_value());
+    EXPECT_TRUE(std::get<handshake_done>(*first).authenticate);
+    EXPECT_TRUE(s.authenticating());
+    EXPECT_FALSE(s.is_open());
+    EXPECT_EQ(std::get<wire::message>(*s.next()), (wire::message{0, msg::auth_challenge{nonce}}));
+    s.authenticated();  // too early: nothing happens
+    EXPECT_TRUE(s.authenticating());
+    EXPECT_EQ(std::get<wire::message>(*s.next()), (wire::message{0, msg::auth_response{mac}}));
+    s.authenticated();
+    EXPECT_TRUE(s.is_open());
+    EXPECT_FALSE(s.authenticating());
+    EXPECT_EQ(drain(s), (lines{"message 5 kind 5", "message 0 kind 11"}));
+}
+
+TEST(session, our_own_demand_is_enough) {
+    auto mine = hello_of("here");
+    mine.auth = true;
+    session s(mine);
+    s.feed(stream().add(0, hello_of("there")).add(1, msg::stop{}).bytes());
+    EXPECT_EQ(drain(s), (lines{"open v1 there", "closed: stop on dialog 1 before the authentication was done"}));
+}
+
+TEST(session, during_authentication_anything_else_closes_it) {
+    const auto after = [](const stream& rest) {
+        auto bytes = stream().add(0, demanding("there")).bytes();
+        const auto more = rest.bytes();
+        bytes.insert(bytes.end(), more.begin(), more.end());
+        session s(hello_of("here"));
+        s.feed(bytes);
+        return drain_accepting(s);
+    };
+    EXPECT_EQ(after(stream().add(1, msg::start{"f", {}, 0})),
+              (lines{"open v1 there", "closed: start on dialog 1 before the authentication was done"}));
+    EXPECT_EQ(after(stream().add(0, msg::spawn{})),
+              (lines{"open v1 there", "closed: spawn on dialog 0 before the authentication was done"}));
+    EXPECT_EQ(after(stream().add(3, msg::auth_challenge{nonce})),
+              (lines{"open v1 there", "closed: auth_challenge on dialog 3 before the authentication was done"}));
+    EXPECT_EQ(after(stream().raw_payload({std::byte{0x93}, std::byte{0x4d}, std::byte{0x00}, std::byte{0x90}})),
+              (lines{"open v1 there", "closed: unknown kind 77 on dialog 0 before the authentication was done"}));
+    EXPECT_EQ(after(stream().add(0, msg::auth_response{mac})),
+              (lines{"open v1 there", "closed: an auth_response before the peer's auth_challenge"}));
+    EXPECT_EQ(after(stream().add(0, msg::auth_challenge{nonce}).add(0, msg::auth_challenge{nonce})),
+              (lines{"open v1 there", "message 0 kind 12", "closed: a second auth_challenge from the peer"}));
+    EXPECT_EQ(after(stream().add(0, msg::auth_challenge{nonce}).add(0, hello_of("again"))),
+              (lines{"open v1 there", "message 0 kind 12", "closed: a second hello from the peer, on dialog 0"}));
+    EXPECT_EQ(after(stream().add(0, msg::auth_challenge{nonce}).raw_payload({std::byte{0x93}, std::byte{0x0d}})),
+              (lines{"open v1 there", "message 0 kind 12",
+                     "closed: message: an array of 3 elements claims more than the 1 byte that remain (at byte 0)"}));
+    // Once open, the authentication's messages close it like any stranger on dialog 0.
+    EXPECT_EQ(after(stream()
+                        .add(0, msg::auth_challenge{nonce})
+                        .add(0, msg::auth_response{mac})
+                        .add(0, msg::auth_response{mac})),
+              (lines{"open v1 there", "message 0 kind 12", "message 0 kind 13",
+                     "closed: auth_response on dialog 0 outside the authentication (which comes right after the "
+                     "hellos, if at all)"}));
+}
+
+TEST(session, nothing_passes_while_the_answer_waits_to_be_checked) {
+    session s(hello_of("here"));
+    s.feed(stream()
+               .add(0, demanding("there"))
+               .add(0, msg::auth_challenge{nonce})
+               .add(0, msg::auth_response{mac})
+               .add(5, msg::stop{})
+               .bytes());
+    EXPECT_EQ(drain(s), (lines{"open v1 there", "message 0 kind 12", "message 0 kind 13",
+                               "closed: stop on dialog 5 before its auth_response was checked"}));
+}
+
+TEST(session, without_a_demand_the_authentications_messages_close_it) {
+    EXPECT_EQ(run(stream().add(0, hello_of("there")).add(0, msg::auth_challenge{nonce}).bytes()),
+              (lines{"open v1 there",
+                     "closed: auth_challenge on dialog 0 outside the authentication (which comes right after the "
+                     "hellos, if at all)"}));
+}
+
 /// One stream with every kind of event, ending in a violation.
 std::vector<std::byte> every_event() {
     return stream()

@@ -33,6 +33,9 @@ std::vector<wire::message> every_message() {
         {2, msg::cancel_ack{}},
         {3, msg::error{"std::invalid_argument", "nobody to greet", "#0 greet at greeter.cpp:12"}},
         {std::uint64_t{1} << 63, msg::credit{64}},
+        {0, msg::spawn{"donny", {"math"}, {{"answer", wire::encode(42)}}, "debug"}},
+        {0, msg::auth_challenge{std::vector<std::byte>(32, std::byte{0xa5})}},
+        {0, msg::auth_response{std::vector<std::byte>(32, std::byte{0x5a})}},
     };
 }
 
@@ -68,9 +71,15 @@ TEST(protocol, every_message_kind_round_trips) {
 TEST(protocol, a_payload_is_kind_dialog_body) {
     EXPECT_EQ(hex(encode({7, msg::credit{3}})), "93 0a 07 91 03");
     EXPECT_EQ(hex(encode({7, msg::stop{}})), "93 05 07 90");
-    EXPECT_EQ(hex(encode({0, msg::hello{1, 1, "a", "b", 5, 16}})), "93 01 00 96 01 01 a1 61 a1 62 05 10");
+    EXPECT_EQ(hex(encode({0, msg::hello{1, 1, "a", "b", 5, 16}})), "93 01 00 97 01 01 a1 61 a1 62 05 10 c2");
+    EXPECT_EQ(hex(encode({0, msg::hello{1, 1, "a", "b", 5, 16, true}})), "93 01 00 97 01 01 a1 61 a1 62 05 10 c3");
+    EXPECT_EQ(hex(encode({0, msg::auth_challenge{{std::byte{1}, std::byte{2}}}})), "93 0c 00 91 c4 02 01 02");
+    EXPECT_EQ(hex(encode({0, msg::auth_response{{std::byte{3}}}})), "93 0d 00 91 c4 01 03");
     EXPECT_EQ(static_cast<int>(wire::message_kind::hello), 1);
     EXPECT_EQ(static_cast<int>(wire::message_kind::credit), 10);
+    EXPECT_EQ(static_cast<int>(wire::message_kind::spawn), 11);
+    EXPECT_EQ(static_cast<int>(wire::message_kind::auth_challenge), 12);
+    EXPECT_EQ(static_cast<int>(wire::message_kind::auth_response), 13);
 }
 
 TEST(protocol, messages_travel_in_frames) {
@@ -133,6 +142,8 @@ TEST(protocol, later_additions_are_tolerated) {
     EXPECT_EQ(hello.version, 2u);
     EXPECT_EQ(hello.min_version, 1u);
     EXPECT_EQ(hello.max_frame, wire::default_max_frame);
+    // Nor auth: it demands nothing.
+    EXPECT_FALSE(hello.auth);
 }
 
 TEST(protocol, versions_are_negotiated_from_the_hellos) {

@@ -4,7 +4,8 @@
 /// multiplexed on one connection, as records, and the frame payload that carries each one.
 ///
 /// A frame's payload is the msgpack array [kind, dialog, body]: `kind` a message_kind number,
-/// `dialog` the id of the dialog it belongs to (0 for the connection itself: hello), `body`
+/// `dialog` the id of the dialog it belongs to (0 for the connection itself: hello,
+/// authentication, spawn), `body`
 /// the message's record. docs/design/wire.md has the dialogs these messages make.
 
 #include <troupe/wire/frame_writer.hpp>
@@ -40,6 +41,8 @@ enum class message_kind : std::uint8_t {
     error = 9,
     credit = 10,
     spawn = 11,
+    auth_challenge = 12,
+    auth_response = 13,
 };
 
 /// The protocol's messages. (Their own namespace: `error` here is a message, not troupe::error.)
@@ -60,6 +63,9 @@ struct hello {
     std::int64_t pid = 0;
     /// The largest frame payload it accepts.
     std::uint32_t max_frame = static_cast<std::uint32_t>(default_max_frame);
+    /// This side demands that both sides prove the shared secret (auth_challenge, auth_response)
+    /// before anything else is said. An older peer's hello has no such field: false.
+    bool auth = false;
 
     bool operator==(const hello&) const = default;
 };
@@ -157,6 +163,24 @@ struct spawn {
     bool operator==(const spawn&) const = default;
 };
 
+/// Authentication, on dialog 0 right after the hellos: a fresh random nonce for the peer to
+/// answer (docs/design/wire.md, "Authentication").
+struct auth_challenge {
+    /// 32 random bytes, new for every connection.
+    std::vector<std::byte> nonce{};
+
+    bool operator==(const auth_challenge&) const = default;
+};
+
+/// The answer to the peer's auth_challenge: an HMAC-SHA256 under the shared secret that binds
+/// both sides' ids, the direction and both nonces.
+struct auth_response {
+    /// The 32-byte MAC.
+    std::vector<std::byte> mac{};
+
+    bool operator==(const auth_response&) const = default;
+};
+
 /// A message of a kind this version does not know (a newer peer's): ignorable.
 struct unknown {
     /// Its kind number.
@@ -165,7 +189,7 @@ struct unknown {
     bool operator==(const unknown&) const = default;
 };
 
-TROUPE_RECORD(hello, version, min_version, name, id, pid, max_frame);
+TROUPE_RECORD(hello, version, min_version, name, id, pid, max_frame, auth);
 TROUPE_RECORD(start, target, args, credit);
 TROUPE_RECORD(started, value, credit);
 TROUPE_RECORD(yield, value);
@@ -176,12 +200,15 @@ TROUPE_RECORD(cancel_ack);
 TROUPE_RECORD(error, type, message, backtrace);
 TROUPE_RECORD(credit, items);
 TROUPE_RECORD(spawn, name, enable, state, log_level, registrar);
+TROUPE_RECORD(auth_challenge, nonce);
+TROUPE_RECORD(auth_response, mac);
 
 }  // namespace msg
 
 /// A message's body: alternative i is the message of kind i (0: a kind not known here).
-using message_body = std::variant<msg::unknown, msg::hello, msg::start, msg::started, msg::yield, msg::stop,
-                                  msg::returned, msg::cancel, msg::cancel_ack, msg::error, msg::credit, msg::spawn>;
+using message_body =
+    std::variant<msg::unknown, msg::hello, msg::start, msg::started, msg::yield, msg::stop, msg::returned, msg::cancel,
+                 msg::cancel_ack, msg::error, msg::credit, msg::spawn, msg::auth_challenge, msg::auth_response>;
 
 /// One decoded frame payload.
 struct message {
@@ -201,7 +228,8 @@ template <class M>
 concept protocol_message = std::is_same_v<M, msg::hello> || std::is_same_v<M, msg::start> ||
     std::is_same_v<M, msg::started> || std::is_same_v<M, msg::yield> || std::is_same_v<M, msg::stop> ||
     std::is_same_v<M, msg::returned> || std::is_same_v<M, msg::cancel> || std::is_same_v<M, msg::cancel_ack> ||
-    std::is_same_v<M, msg::error> || std::is_same_v<M, msg::credit> || std::is_same_v<M, msg::spawn>;
+    std::is_same_v<M, msg::error> || std::is_same_v<M, msg::credit> || std::is_same_v<M, msg::spawn> ||
+    std::is_same_v<M, msg::auth_challenge> || std::is_same_v<M, msg::auth_response>;
 
 /// Appends the payload [kind, dialog, body] of `body` on `dialog` to `out`.
 template <protocol_message M>
