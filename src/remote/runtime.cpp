@@ -106,7 +106,8 @@ address process_runtime::listening() {
         const address where = wanted.empty()
                                   ? address::unix_socket(socket_directory() + "/" + self_identity().id + ".sock")
                                   : address::parse(wanted);
-        listener_.emplace(listener::open(io_, where, [this](connection::socket s) { accept(std::move(s)); }, auth_));
+        listener_.emplace(listener::open(
+            io_, where, [this](connection::socket s) { accept(std::move(s)); }, auth_));
         logger()->info("troupe: {} listens on {}", self_identity().full_name(), listener_->local_address().to_string());
     }
     return listener_->local_address();
