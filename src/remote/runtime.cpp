@@ -143,24 +143,30 @@ actor_entry process_runtime::self_entry() {
 }
 
 future<portal> process_runtime::registrar() {
+    // The first caller connects and registers; the others (even at the same time) share its
+    // future: this process registers once per connection to the registrar.
+    promise<portal> registered;
     {
         const std::lock_guard guard(lock_);
-        if (registrar_portal_) {
-            return *registrar_portal_;
+        if (registrar_portal_ && !registrar_portal_->failed()) {
+            return *registrar_portal_;  // connected, or connecting (a failed attempt is retried)
         }
+        registrar_portal_ = registered.get_future();
     }
-    const address where = registrar_address();
-    const actor_entry me = self_entry();
-    future<portal> connected = portal_to(where).then_anywhere([me](portal p) {
-        // Registered for as long as this connection lasts (the call never returns).
-        (void)p.run<void>("troupe.registrar", "hold", me);
-        return p;
-    });
-    const std::lock_guard guard(lock_);
-    if (!registrar_portal_) {
-        registrar_portal_ = connected;
+    future<portal> result = registered.get_future();
+    try {
+        const address where = registrar_address();
+        const actor_entry me = self_entry();
+        future<portal> connected = portal_to(where).then_anywhere([me](portal p) {
+            // Registered for as long as this connection lasts (the call never returns).
+            (void)p.run<void>("troupe.registrar", "hold", me);
+            return p;
+        });
+        troupe::detail::forward_result(connected, std::move(registered));
+    } catch (...) {
+        registered.set_exception(std::current_exception());
     }
-    return *registrar_portal_;
+    return result;
 }
 
 future<portal> process_runtime::portal_to(const address& where) {

@@ -10,6 +10,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace lone {
 inline std::string hi() {
@@ -29,9 +30,14 @@ TROUPE_EXPOSE(lone, quit);
 
 namespace troupe_test {
 
-/// The arguments that make the test executable a standalone process actor joining `registrar`.
-inline std::vector<std::string> standalone_args(const std::string& registrar) {
-    return {"--standalone", registrar};
+/// The arguments that make the test executable a standalone process actor joining
+/// `registrar`, and listening at `listen` (empty: a private Unix socket).
+inline std::vector<std::string> standalone_args(const std::string& registrar, const std::string& listen = {}) {
+    std::vector<std::string> args{"--standalone", registrar};
+    if (!listen.empty()) {
+        args.push_back(listen);
+    }
+    return args;
 }
 
 /// In main, first: if this process was started as a standalone actor, serves as one and gives
@@ -44,6 +50,9 @@ inline std::optional<int> run_standalone(int argc, char** argv) {
     options.name = "lone";
     options.registrar = argv[2];
     options.enable = {"lone"};
+    if (argc >= 4) {
+        options.listen = argv[3];
+    }
     return troupe::run(
         1, argv,
         [](troupe::system&) {
