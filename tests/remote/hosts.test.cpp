@@ -35,21 +35,6 @@ using troupe_test::patience;
 constexpr const char* right_secret = "correct horse battery staple";
 constexpr const char* wrong_secret = "incorrect horse battery staple";
 
-/// Reads one line from `fd` within the test's patience (empty if none comes).
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (line.empty() || line.back() != '\n') {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(patience().count())) != 1 || ::read(fd, &c, 1) != 1) {
-            return {};
-        }
-        line.push_back(c);
-    }
-    line.pop_back();
-    return line;
-}
-
 /// A system whose threads live in network namespace `ns`: its I/O thread's sockets, and the
 /// processes it starts, are on that host.
 std::unique_ptr<troupe::system> system_on(const std::string& ns) {
@@ -80,7 +65,7 @@ protected:
         spec.inherit_fd = fds[1];
         registrar = host_a->service<process_service>().spawn(spec);
         ::close(fds[1]);
-        registrar_address = read_line(fds[0]);
+        registrar_address = troupe_test::read_line(fds[0]);
         ::close(fds[0]);
         ASSERT_EQ(registrar_address.rfind("tcp:10.213.0.1:", 0), 0U) << registrar_address;
     }

@@ -9,6 +9,7 @@
 
 #include "core/test_support.hpp"
 
+#include <poll.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -72,6 +73,22 @@ inline std::size_t zombie_count() {
         n += p.state == 'Z' ? 1 : 0;
     }
     return n;
+}
+
+/// Reads one line from `fd` (a pipe from a child) within the test's patience; empty if none
+/// comes.
+inline std::string read_line(int fd) {
+    std::string line;
+    char c = 0;
+    while (line.empty() || line.back() != '\n') {
+        pollfd p{fd, POLLIN, 0};
+        if (::poll(&p, 1, static_cast<int>(patience().count())) != 1 || ::read(fd, &c, 1) != 1) {
+            return {};
+        }
+        line.push_back(c);
+    }
+    line.pop_back();
+    return line;
 }
 
 /// A test that starts child processes: it ends with as many children as it began with (none

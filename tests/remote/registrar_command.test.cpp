@@ -29,21 +29,6 @@ using troupe::remote::detail::process_service;
 using troupe::remote::detail::spawn_spec;
 using troupe_test::patience;
 
-/// Reads one line from `fd` within the test's patience (empty if none comes).
-std::string read_line(int fd) {
-    std::string line;
-    char c = 0;
-    while (line.empty() || line.back() != '\n') {
-        pollfd p{fd, POLLIN, 0};
-        if (::poll(&p, 1, static_cast<int>(patience().count())) != 1 || ::read(fd, &c, 1) != 1) {
-            return {};
-        }
-        line.push_back(c);
-    }
-    line.pop_back();
-    return line;
-}
-
 /// Starts `troupe registrar` with `args`; its address comes back through a pipe.
 std::shared_ptr<child_process> start_registrar(troupe::system& sys, std::vector<std::string> args,
                                                std::string& address) {
@@ -56,7 +41,7 @@ std::shared_ptr<child_process> start_registrar(troupe::system& sys, std::vector<
     spec.inherit_fd = fds[1];
     auto p = sys.service<process_service>().spawn(spec);
     ::close(fds[1]);
-    address = read_line(fds[0]);
+    address = troupe_test::read_line(fds[0]);
     ::close(fds[0]);
     return p;
 }
