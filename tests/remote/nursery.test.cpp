@@ -221,9 +221,7 @@ TEST_F(ActorNursery, ADaemonKilledFromOutsideIsAnErrorOfTheNursery) {
             troupe::portal victim = an.start_actor("victim", options);
             an.run_in_actor("sibling", &cellar::wait_forever);
             co_await victim.run(&cellar::open_door, 1);  // it is up
-            const std::string name = victim.name();
-            const pid_t pid = static_cast<pid_t>(std::stol(name.substr(name.rfind('@') + 1)));
-            ::kill(pid, SIGKILL);
+            troupe_test::kill_process_of(victim);
         });
         FAIL() << "the nursery did not throw";
     } catch (const troupe::error_group& g) {

@@ -79,8 +79,7 @@ TEST(Orphans, GrandchildrenDieWithinASecondOfTheirParentsSigkill) {
                 std::optional<std::int64_t> p = co_await ctx.receive<std::int64_t>();
                 grandchildren.push_back(static_cast<pid_t>(*p));
             }
-            const std::string name = middle.name();
-            ::kill(static_cast<pid_t>(std::stol(name.substr(name.rfind('@') + 1))), SIGKILL);
+            troupe_test::kill_process_of(middle);
             co_await ctx.result();  // fails: the middle actor is gone
         });
         ADD_FAILURE() << "the nursery did not throw";

@@ -4,12 +4,14 @@
 
 #include <fcntl.h>
 #include <troupe/core/system.hpp>
+#include <troupe/remote/portal.hpp>
 
 #include <gtest/gtest.h>
 
 #include "core/test_support.hpp"
 
 #include <poll.h>
+#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -89,6 +91,13 @@ inline std::string read_line(int fd) {
     }
     line.pop_back();
     return line;
+}
+
+/// SIGKILLs the process of the actor behind `p` (its full name, "donny#1@4121", ends in its
+/// pid), as a crash would end it.
+inline void kill_process_of(const troupe::portal& p) {
+    const std::string name = p.name();
+    ::kill(static_cast<pid_t>(std::stol(name.substr(name.rfind('@') + 1))), SIGKILL);
 }
 
 /// A test that starts child processes: it ends with as many children as it began with (none

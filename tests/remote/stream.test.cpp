@@ -118,8 +118,7 @@ TEST_F(RemoteStream, KillingTheProducerMidStreamFailsTheConsumerAndTheNursery) {
             troupe::portal p = an.start_actor("doomed", serving_numbers());
             auto s = p.open_stream(&numbers::forever);
             co_await s.next();
-            const std::string name = p.name();
-            ::kill(static_cast<pid_t>(std::stol(name.substr(name.rfind('@') + 1))), SIGKILL);
+            troupe_test::kill_process_of(p);
             try {
                 for (;;) {
                     std::optional<int> v = co_await s.next();
