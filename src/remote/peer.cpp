@@ -34,14 +34,13 @@ std::string peer::close_reason() const {
     return close_reason_;
 }
 
-std::uint64_t peer::start_call(std::string target, std::vector<std::byte> args, std::shared_ptr<reply_sink> sink,
-                               std::uint32_t credit) {
+std::uint64_t peer::open(const std::shared_ptr<reply_sink>& sink, const std::string& what) {
     std::uint64_t dialog = 0;
     {
         const std::lock_guard guard(lock_);
         if (closed_flag_) {
             auto dead = std::make_exception_ptr(
-                actor_dead(name_ + ": cannot call " + target + ": the connection has closed (" + close_reason_ + ")"));
+                actor_dead(name_ + ": cannot " + what + ": the connection has closed (" + close_reason_ + ")"));
             sink->failed(dead);
             return 0;
         }
@@ -50,13 +49,35 @@ std::uint64_t peer::start_call(std::string target, std::vector<std::byte> args, 
         calls_.emplace(dialog, sink);
     }
     sink->bound(dialog);
-    if (!connection_->send(dialog, wire::msg::start{std::move(target), std::move(args), credit})) {
-        // Closed meanwhile: on_closed fails the sink (if it has not yet, it will).
-        if (auto s = take_call(dialog)) {
-            s->failed(std::make_exception_ptr(actor_dead(name() + ": the connection has closed")));
-        }
+    return dialog;
+}
+
+std::uint64_t peer::start_call(std::string target, std::vector<std::byte> args, std::shared_ptr<reply_sink> sink,
+                               std::uint32_t credit) {
+    const std::uint64_t dialog = open(sink, "call " + target);
+    if (dialog != 0 && !connection_->send(dialog, wire::msg::start{std::move(target), std::move(args), credit})) {
+        abandon_dialog(dialog, std::make_exception_ptr(actor_dead(name() + ": the connection has closed")));
     }
     return dialog;
+}
+
+std::uint64_t peer::start_spawn(wire::msg::spawn_actor s, std::shared_ptr<reply_sink> sink) {
+    const std::uint64_t dialog = open(sink, "spawn an actor");
+    if (dialog != 0 && !connection_->send(dialog, s)) {
+        abandon_dialog(dialog, std::make_exception_ptr(actor_dead(name() + ": the connection has closed")));
+    }
+    return dialog;
+}
+
+std::uint64_t peer::open_dialog(std::shared_ptr<reply_sink> sink) {
+    return open(sink, "send");
+}
+
+void peer::abandon_dialog(std::uint64_t dialog, std::exception_ptr e) {
+    // Closed meanwhile: on_closed fails the sink (if it has not yet, it will).
+    if (auto s = take_call(dialog)) {
+        s->failed(std::move(e));
+    }
 }
 
 void peer::cancel_call(std::uint64_t dialog, std::string reason) {
@@ -179,7 +200,7 @@ void peer::on_reply(wire::message&& m) {
         if (auto* r = std::get_if<wire::msg::returned>(&m.body)) {
             sink->returned(r->value);
         } else if (auto* e = std::get_if<wire::msg::error>(&m.body)) {
-            sink->failed(std::make_exception_ptr(remote_actor_error(name(), e->type, e->message, e->backtrace)));
+            sink->failed_there(name(), std::move(e->type), std::move(e->message), std::move(e->backtrace));
         } else if (std::holds_alternative<wire::msg::cancel_ack>(m.body)) {
             sink->failed(std::make_exception_ptr(cancelled(name() + ": the call was cancelled")));
         } else if (auto* y = std::get_if<wire::msg::yield>(&m.body)) {
@@ -203,6 +224,15 @@ void peer::on_reply(wire::message&& m) {
 void peer::on_request(wire::message&& m) {
     if (auto* s = std::get_if<wire::msg::start>(&m.body)) {
         serve(m.dialog, std::move(*s));
+        return;
+    }
+    if (auto* s = std::get_if<wire::msg::spawn_actor>(&m.body)) {
+        host(m.dialog, std::move(*s));
+        return;
+    }
+    if (std::holds_alternative<wire::msg::post>(m.body) || std::holds_alternative<wire::msg::stop_actor>(m.body) ||
+        std::holds_alternative<wire::msg::exit_signal>(m.body)) {
+        on_hosted(std::move(m));
         return;
     }
     std::shared_ptr<served_call> call;
@@ -279,11 +309,12 @@ void peer::cancel_served(const std::string& why) {
     for (auto& call : calls) {
         call->cancel();
     }
+    stop_hosted();
 }
 
 std::size_t peer::served() const {
     const std::lock_guard guard(lock_);
-    return served_.size();
+    return served_.size() + hosted_.size();
 }
 
 void peer::served_ended(std::uint64_t dialog) {

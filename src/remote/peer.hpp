@@ -6,7 +6,9 @@
 /// pick the same one: the side that accepted or spawned uses even ids, the side that connected
 /// odd ones; dialog 0 is the connection itself (hello, spawn, actor cancel).
 
+#include <troupe/core/detail/endpoint.hpp>
 #include <troupe/core/future.hpp>
+#include <troupe/remote/actor.hpp>
 #include <troupe/remote/detail/call.hpp>
 #include <troupe/remote/detail/invoke.hpp>
 #include <troupe/wire/protocol.hpp>
@@ -45,6 +47,14 @@ public:
     /// Starts a call on a fresh dialog (see start_call in call.hpp).
     std::uint64_t start_call(std::string target, std::vector<std::byte> args, std::shared_ptr<reply_sink> sink,
                              std::uint32_t credit);
+    /// Starts the spawn of an actor there (troupe/remote/actor.hpp): a dialog that lasts as long
+    /// as the actor.
+    std::uint64_t start_spawn(wire::msg::spawn_actor s, std::shared_ptr<reply_sink> sink);
+    /// Opens a dialog that only receives (the reply to an ask of an actor there). Returns its
+    /// id, or 0 if the connection has closed (then `sink` has failed with troupe::actor_dead).
+    std::uint64_t open_dialog(std::shared_ptr<reply_sink> sink);
+    /// Ends an outgoing dialog from this side: its sink fails with `e` (unless it has ended).
+    void abandon_dialog(std::uint64_t dialog, std::exception_ptr e);
     void cancel_call(std::uint64_t dialog, std::string reason);
     void grant_credit(std::uint64_t dialog, std::uint32_t items);
 
@@ -62,9 +72,10 @@ public:
     /// Why the connection closed (empty while it is open).
     std::string close_reason() const;
 
-    /// Cancels every call this side serves on the connection (the process actor is ending).
+    /// Cancels every call this side serves on the connection, and stops every actor spawned
+    /// over it (the process actor is ending, or the connection has closed).
     void cancel_served(const std::string& why);
-    /// How many calls this side serves on the connection.
+    /// How many calls this side serves on the connection, and actors it hosts for the peer.
     std::size_t served() const;
     /// A served call has ended (its final message is sent): forget it.
     void served_ended(std::uint64_t dialog);
@@ -79,6 +90,20 @@ private:
     void on_reply(wire::message&& m);
     void on_request(wire::message&& m);
     void serve(std::uint64_t dialog, wire::msg::start&& s);
+    /// Reserves a dialog id for `sink` (calling its bound()); 0 if the connection has closed
+    /// (then `sink` has failed with troupe::actor_dead, saying it could not `what`).
+    std::uint64_t open(const std::shared_ptr<reply_sink>& sink, const std::string& what);
+    /// An actor spawned here from the other side, on its spawn dialog.
+    struct hosted_actor {
+        troupe::detail::counted_ptr<troupe::detail::actor_endpoint> actor;
+        const exposed_actor* type = nullptr;
+    };
+    /// The callee's side of an actor spawned from there (remote_actor.cpp).
+    void host(std::uint64_t dialog, wire::msg::spawn_actor&& s);
+    void on_hosted(wire::message&& m);
+    void deliver_post(const hosted_actor& hosted, wire::msg::post&& p);
+    /// Stops every actor spawned over this connection.
+    void stop_hosted();
     /// Ends an outgoing dialog: removes and returns its sink (null if unknown).
     std::shared_ptr<reply_sink> take_call(std::uint64_t dialog);
     /// Completes cancel_actor()'s future (once).
@@ -93,6 +118,7 @@ private:
     std::uint64_t next_dialog_;
     std::unordered_map<std::uint64_t, std::shared_ptr<reply_sink>> calls_;
     std::unordered_map<std::uint64_t, std::shared_ptr<served_call>> served_;
+    std::unordered_map<std::uint64_t, hosted_actor> hosted_;
     std::string name_;
     std::string close_reason_;
     bool closed_flag_ = false;

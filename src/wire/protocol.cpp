@@ -73,6 +73,10 @@ template void encode_message(std::uint64_t, const msg::credit&, std::vector<std:
 template void encode_message(std::uint64_t, const msg::spawn&, std::vector<std::byte>&);
 template void encode_message(std::uint64_t, const msg::auth_challenge&, std::vector<std::byte>&);
 template void encode_message(std::uint64_t, const msg::auth_response&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::spawn_actor&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::post&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::stop_actor&, std::vector<std::byte>&);
+template void encode_message(std::uint64_t, const msg::exit_signal&, std::vector<std::byte>&);
 
 std::optional<message_kind> message::kind() const noexcept {
     if (body.index() == 0) {

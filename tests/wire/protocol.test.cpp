@@ -36,6 +36,11 @@ std::vector<wire::message> every_message() {
         {0, msg::spawn{"donny", {"math"}, {{"answer", wire::encode(42)}}, "debug"}},
         {0, msg::auth_challenge{std::vector<std::byte>(32, std::byte{0xa5})}},
         {0, msg::auth_response{std::vector<std::byte>(32, std::byte{0x5a})}},
+        {5, msg::spawn_actor{"7counter", "tally", wire::encode(std::tuple(10)), 64, 3, true}},
+        {5, msg::post{"3add", wire::encode(2), 0}},
+        {5, msg::post{"3get", {}, 7}},
+        {5, msg::stop_actor{true}},
+        {5, msg::exit_signal{12, "worker#12", 2, "std::runtime_error", "boom"}},
     };
 }
 
@@ -80,6 +85,10 @@ TEST(protocol, a_payload_is_kind_dialog_body) {
     EXPECT_EQ(static_cast<int>(wire::message_kind::spawn), 11);
     EXPECT_EQ(static_cast<int>(wire::message_kind::auth_challenge), 12);
     EXPECT_EQ(static_cast<int>(wire::message_kind::auth_response), 13);
+    EXPECT_EQ(hex(encode({5, msg::stop_actor{true}})), "93 10 05 91 c3");
+    EXPECT_EQ(static_cast<int>(wire::message_kind::spawn_actor), 14);
+    EXPECT_EQ(static_cast<int>(wire::message_kind::post), 15);
+    EXPECT_EQ(static_cast<int>(wire::message_kind::exit_signal), 17);
 }
 
 TEST(protocol, messages_travel_in_frames) {

@@ -12,6 +12,8 @@
 
 #include <troupe/core/errors.hpp>
 #include <troupe/core/future.hpp>
+#include <troupe/core/ref.hpp>
+#include <troupe/remote/actor.hpp>
 #include <troupe/remote/context.hpp>
 #include <troupe/remote/detail/call.hpp>
 #include <troupe/remote/detail/invoke.hpp>
@@ -120,6 +122,26 @@ public:
         return wait_started(std::move(sink));
     }
 
+    /// Spawns an actor of class A in that process actor, constructed from `args` (a first
+    /// argument of type spawn_options is taken as the options: name, mailbox, dedicated
+    /// thread), and gives a ref to it once it runs there. A must be exposed there
+    /// (TROUPE_EXPOSE_ACTOR) and declare its `troupe::handles`. The future fails with
+    /// troupe::remote_actor_error if it cannot be spawned there (not exposed, the arguments do
+    /// not decode as its constructor's parameters, the constructor threw), troupe::actor_dead if
+    /// the connection closes first. See troupe/remote/actor.hpp for what the ref does.
+    template <class A, class... Args>
+    future<ref<A>> spawn(Args&&... args) const {
+        static_assert(std::is_base_of_v<actor, A>, "portal.spawn<A>: A must derive from troupe::actor");
+        static_assert(troupe::detail::has_handles_list<A>::value,
+                      "portal.spawn<A>: declare `using handles = troupe::handles<Message...>;` in A: an actor in "
+                      "another process is reached through it");
+        if constexpr (first_is_options<Args...>()) {
+            return spawn_with<A>(std::forward<Args>(args)...);
+        } else {
+            return spawn_with<A>(spawn_options{}, std::forward<Args>(args)...);
+        }
+    }
+
     /// Asks the actor to end: it cancels what it runs, acknowledges, and exits. For a child of
     /// an actor_nursery, a missing acknowledgement escalates to SIGTERM, then SIGKILL (the
     /// nursery's timeouts). The future completes once the actor has gone (for a child: its
@@ -138,6 +160,26 @@ public:
     remote::detail::peer& connection() const;
 
 private:
+    template <class... Args>
+    static constexpr bool first_is_options() {
+        if constexpr (sizeof...(Args) == 0) {
+            return false;
+        } else {
+            return std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<Args...>>>, spawn_options>;
+        }
+    }
+    template <class A, class... Args>
+    future<ref<A>> spawn_with(const spawn_options& options, Args&&... args) const {
+        using arguments = std::tuple<std::decay_t<Args>...>;
+        static_assert(wire::serialisable<arguments>,
+                      "portal.spawn<A>: every constructor argument must be serialisable");
+        static_assert(std::is_constructible_v<A, Args&&...>,
+                      "portal.spawn<A>: A has no constructor taking these arguments");
+        return remote::detail::spawn_remote_actor(connection_ptr(), typeid(A).name(), options,
+                                                  wire::encode(arguments(std::forward<Args>(args)...)))
+            .then_anywhere(
+                [](troupe::detail::counted_ptr<troupe::detail::actor_endpoint> e) { return ref<A>(std::move(e)); });
+    }
     template <class R>
     future<R> call(std::string target, std::vector<std::byte> args) const {
         auto sink = std::make_shared<remote::detail::value_sink<R>>(target);

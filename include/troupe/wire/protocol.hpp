@@ -43,6 +43,10 @@ enum class message_kind : std::uint8_t {
     spawn = 11,
     auth_challenge = 12,
     auth_response = 13,
+    spawn_actor = 14,
+    post = 15,
+    stop_actor = 16,
+    exit_signal = 17,
 };
 
 /// The protocol's messages. (Their own namespace: `error` here is a message, not troupe::error.)
@@ -181,6 +185,60 @@ struct auth_response {
     bool operator==(const auth_response&) const = default;
 };
 
+/// Opens a dialog that lasts as long as an actor: spawn an actor of an exposed class there.
+/// The callee answers `started` (its id and name) or `error`; once started, the dialog carries
+/// the caller's posts and stops, and ends with the callee's `returned` (the exit reason) when
+/// the actor ends.
+struct spawn_actor {
+    /// The class's name on the wire (what TROUPE_EXPOSE_ACTOR registers it under).
+    std::string type{};
+    /// The actor's name ("counter"); empty: the class's.
+    std::string name{};
+    /// Its constructor's arguments, encoded as one msgpack array.
+    std::vector<std::byte> args{};
+    /// Its mailbox bound (0: none) and what a full mailbox does (troupe::overflow's number).
+    std::uint64_t capacity = 0;
+    std::uint8_t overflow = 0;
+    /// Run it on a thread of its own.
+    bool dedicated_thread = false;
+
+    bool operator==(const spawn_actor&) const = default;
+};
+
+/// A message for the actor of a spawn_actor dialog, on that dialog.
+struct post {
+    /// The message's type name on the wire.
+    std::string type{};
+    /// The message, encoded by its codec.
+    std::vector<std::byte> value{};
+    /// 0 for a tell; for an ask, the dialog the caller opened for the reply, which the callee
+    /// ends with `returned` (the reply, encoded) or `error`.
+    std::uint64_t reply = 0;
+
+    bool operator==(const post&) const = default;
+};
+
+/// Stops the actor of a spawn_actor dialog (after its queued messages), or kills it.
+struct stop_actor {
+    bool kill = false;
+
+    bool operator==(const stop_actor&) const = default;
+};
+
+/// Tells the actor of a spawn_actor dialog that an actor linked to it ended abnormally.
+struct exit_signal {
+    /// The actor that ended: its id, in its own process, and its name.
+    std::uint64_t id = 0;
+    std::string name{};
+    /// How it ended: 2 failed, 3 killed (troupe::exit_reason::kind's number).
+    std::uint8_t what = 0;
+    /// For a failure: the exception's type and message.
+    std::string error_type{};
+    std::string message{};
+
+    bool operator==(const exit_signal&) const = default;
+};
+
 /// A message of a kind this version does not know (a newer peer's): ignorable.
 struct unknown {
     /// Its kind number.
@@ -202,13 +260,18 @@ TROUPE_RECORD(credit, items);
 TROUPE_RECORD(spawn, name, enable, state, log_level, registrar);
 TROUPE_RECORD(auth_challenge, nonce);
 TROUPE_RECORD(auth_response, mac);
+TROUPE_RECORD(spawn_actor, type, name, args, capacity, overflow, dedicated_thread);
+TROUPE_RECORD(post, type, value, reply);
+TROUPE_RECORD(stop_actor, kill);
+TROUPE_RECORD(exit_signal, id, name, what, error_type, message);
 
 }  // namespace msg
 
 /// A message's body: alternative i is the message of kind i (0: a kind not known here).
 using message_body =
     std::variant<msg::unknown, msg::hello, msg::start, msg::started, msg::yield, msg::stop, msg::returned, msg::cancel,
-                 msg::cancel_ack, msg::error, msg::credit, msg::spawn, msg::auth_challenge, msg::auth_response>;
+                 msg::cancel_ack, msg::error, msg::credit, msg::spawn, msg::auth_challenge, msg::auth_response,
+                 msg::spawn_actor, msg::post, msg::stop_actor, msg::exit_signal>;
 
 /// One decoded frame payload.
 struct message {
@@ -225,11 +288,13 @@ struct message {
 
 /// True for the message types that encode_message takes (every alternative but unknown).
 template <class M>
-concept protocol_message = std::is_same_v<M, msg::hello> || std::is_same_v<M, msg::start> ||
-    std::is_same_v<M, msg::started> || std::is_same_v<M, msg::yield> || std::is_same_v<M, msg::stop> ||
-    std::is_same_v<M, msg::returned> || std::is_same_v<M, msg::cancel> || std::is_same_v<M, msg::cancel_ack> ||
-    std::is_same_v<M, msg::error> || std::is_same_v<M, msg::credit> || std::is_same_v<M, msg::spawn> ||
-    std::is_same_v<M, msg::auth_challenge> || std::is_same_v<M, msg::auth_response>;
+concept protocol_message =
+    std::is_same_v<M, msg::hello> || std::is_same_v<M, msg::start> || std::is_same_v<M, msg::started> ||
+    std::is_same_v<M, msg::yield> || std::is_same_v<M, msg::stop> || std::is_same_v<M, msg::returned> ||
+    std::is_same_v<M, msg::cancel> || std::is_same_v<M, msg::cancel_ack> || std::is_same_v<M, msg::error> ||
+    std::is_same_v<M, msg::credit> || std::is_same_v<M, msg::spawn> || std::is_same_v<M, msg::auth_challenge> ||
+    std::is_same_v<M, msg::auth_response> || std::is_same_v<M, msg::spawn_actor> || std::is_same_v<M, msg::post> ||
+    std::is_same_v<M, msg::stop_actor> || std::is_same_v<M, msg::exit_signal>;
 
 /// Appends the payload [kind, dialog, body] of `body` on `dialog` to `out`.
 template <protocol_message M>

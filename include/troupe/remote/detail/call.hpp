@@ -5,6 +5,7 @@
 /// cancel and feed one.
 
 #include <troupe/core/future.hpp>
+#include <troupe/remote/errors.hpp>
 #include <troupe/wire/codec.hpp>
 
 #include <cstddef>
@@ -45,6 +46,17 @@ public:
     /// The call ended without a value: a remote_actor_error, troupe::cancelled (after a cancel
     /// it asked for), troupe::actor_dead (the connection closed first), a decode error.
     virtual void failed(std::exception_ptr e) noexcept = 0;
+    /// The callee's error reply, from the process actor `who`: by default failed() with a
+    /// remote_actor_error.
+    virtual void failed_there(const std::string& who, std::string type, std::string message,
+                              std::string backtrace) noexcept {
+        try {
+            failed(std::make_exception_ptr(
+                remote_actor_error(who, std::move(type), std::move(message), std::move(backtrace))));
+        } catch (...) {  // out of memory making the error
+            failed(std::current_exception());
+        }
+    }
 };
 
 /// A call that completes a promise<R> with its decoded value.
