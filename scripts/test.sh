@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The full check, as CI runs it (.ci/run runs exactly this, with no arguments):
 #   1. installs missing Debian packages (scripts/install-deps.sh);
-#   2. tsan preset: builds with ThreadSanitizer and runs every test and example (TSAN_OPTIONS=
+#   2. tsan preset: builds with ThreadSanitizer (libraries at -O1, tests and examples at -O0, -g1) and runs every test and example (TSAN_OPTIONS=
 #      "halt_on_error=1 second_deadlock_stack=1 suppressions=cmake/tsan.supp",
 #      TROUPE_TEST_TIMEFACTOR=10);
 #   3. asan-ubsan preset: AddressSanitizer + UBSan build, every test, example, install and
