@@ -13,6 +13,12 @@ blocking variants) follow in a second table.
 The process-actor scenarios (bench_processes) get a table of their own: troupe next to the bare
 floor measured in the same runs, and next to tractor's figures, which are quoted (tractor cannot
 run here), with the goals of the process-actor issue.
+
+The remote-actor scenarios (bench_remote_actors and bench_caf_remote: an actor in another process
+told and asked through its ref, against CAF 0.17's libcaf_io remote actors) get a third table:
+troupe, CAF and troupe's floor (measured in troupe's runs), the ratios, and the goals of the
+remote-actor issue (tell throughput at least 5x CAF's with flat memory, round trips at most 1/5
+of CAF's, no message lost in any run).
 """
 
 import statistics
@@ -124,6 +130,51 @@ MEASURES.update({
     ("context_pingpong", "cpu_per_round_trip"): "CPU of both processes over its round trips / round trips",
     ("context_pingpong", "item_bytes"): "floor: the bytes it writes and reads back, the size of a yield frame",
 })
+# The remote-actor rows (bench_remote_actors: troupe and its floor from the same runs;
+# bench_caf_remote: CAF).
+REMOTE_SCENARIOS = ("remote_tell", "remote_ask")
+MEASURES.update({
+    ("remote_tell", "lost"): "of the n told (1M), how many did not arrive in order (a run with any prints this row "
+                             "only and fails)",
+    ("remote_tell", "receiver_rate"): "1M ints told to an actor in a child process (troupe: ref.tell from the "
+                                      "nursery body; CAF: send from an event-based actor to the io::remote_actor "
+                                      "proxy): (n-1) / the time from the first's arrival at the receiving "
+                                      "handler to the n-th's, timed there. floor: the same tell frames written "
+                                      "64 KiB at a time over a socket pair, the child reading, decoding, "
+                                      "checking them",
+    ("remote_tell", "to_done_rate"): "the same: n / the time from the first send until the reply to the `done` "
+                                     "ask that follows them is back in the sender",
+    ("remote_tell", "send_loop_rate"): "the same: n / how long the sending loop took (messages queued, not yet "
+                                       "delivered)",
+    ("remote_tell", "sender_rss_growth"): "sending process: peak RSS over the run (VmHWM, reset just before the "
+                                          "first send) - RSS before the first send",
+    ("remote_tell", "sender_rss_end_growth"): "sending process: RSS once the done reply is back - RSS before the "
+                                              "first send",
+    ("remote_tell", "receiver_rss_growth"): "receiving process: peak RSS over the round (VmHWM, reset at its "
+                                            "start) - RSS at its start",
+    ("remote_tell", "frame_bytes"): "floor: the size of one tell frame, troupe's post frame of an int",
+    ("remote_ask", "mean"): "20k sequential asks of an int that an actor in a child process returns (troupe: "
+                            "co_await ref.ask in the nursery body, 20 blocks alternating with the floor's; CAF: "
+                            "request(...).then, chained, in an event-based actor): round trip, mean. floor: a raw "
+                            "round trip of troupe's frame sizes over a socket pair, blocking write and read on "
+                            "both sides",
+    ("remote_ask", "p50"): "the same round trips: median",
+    ("remote_ask", "p99"): "the same round trips: 99th percentile",
+    ("remote_ask", "cpu_per_round_trip"): "CPU of both processes (all threads) over the round trips / round trips "
+                                          "(the child's from /proc, 10 ms ticks)",
+    ("remote_ask", "request_bytes"): "floor: the bytes it writes, the size of troupe's post frame of an ask",
+    ("remote_ask", "reply_bytes"): "floor: the bytes it reads back, the size of troupe's returned frame",
+})
+# The remote-actor issue's goals: (text, test of troupe's and CAF's values).
+REMOTE_GOALS = {
+    ("remote_tell", "lost"): ("0 in every run", lambda t, c: bool(t) and max(t) == 0),
+    ("remote_tell", "receiver_rate"): ("≥ 5 × CAF", lambda t, c: (ratio(t, c) or 0) >= 5),
+    ("remote_tell", "to_done_rate"): ("≥ 5 × CAF", lambda t, c: (ratio(t, c) or 0) >= 5),
+    ("remote_tell", "sender_rss_growth"): ("< 1,024 KiB (flat)", lambda t, c: bool(t) and statistics.median(t) < 1024),
+    ("remote_ask", "mean"): ("≤ 0.2 × CAF", lambda t, c: ratio(t, c) is not None and ratio(t, c) <= 0.2),
+    ("remote_ask", "p99"): ("≤ 0.2 × CAF", lambda t, c: ratio(t, c) is not None and ratio(t, c) <= 0.2),
+}
+
 # tractor's own figures on a 2-core machine (medians of runs' medians; early-2020 code, the
 # context's from 0.1.0a2), quoted from the tractor study, section 14.3: tractor cannot run here.
 TRACTOR_QUOTED = {
@@ -228,10 +279,28 @@ def process_table(rows):
               f"{fmt_ratio(vs_tractor)} | {goal_text} | {met} |")
 
 
+def remote_table(rows):
+    print("\nActors in other processes (bench_remote_actors: troupe and its floor from the same runs; "
+          "bench_caf_remote: CAF 0.17's libcaf_io remote actors, run interleaved with it):\n")
+    print("| scenario | metric | unit | what it measures | troupe median (min–max) | CAF median (min–max) | "
+          "floor median (min–max) | troupe/CAF | troupe/floor | goal | met |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for key, row in rows.items():
+        troupe, caf, floor_values = row["troupe"], row["caf"], row["floor"]
+        goal_text, met = "info", "—"
+        if key in REMOTE_GOALS:
+            goal_text, test = REMOTE_GOALS[key]
+            met = "yes" if test(troupe, caf) else "**no**"
+        print(f"| {key[0]} | {key[1]} | {row['unit']} | {MEASURES.get(key, '(not described)')} | {spread(troupe)} | "
+              f"{spread(caf)} | {spread(floor_values)} | {fmt_ratio(ratio(troupe, caf))} | "
+              f"{fmt_ratio(ratio(troupe, floor_values))} | {goal_text} | {met} |")
+
+
 def main(path):
     values = read(path)
     process_rows = {k: r for k, r in values.items() if k[0] in PROCESS_SCENARIOS}
-    values = {k: r for k, r in values.items() if k[0] not in PROCESS_SCENARIOS}
+    remote_rows = {k: r for k, r in values.items() if k[0] in REMOTE_SCENARIOS}
+    values = {k: r for k, r in values.items() if k[0] not in PROCESS_SCENARIOS + REMOTE_SCENARIOS}
     framework_rows = {k: r for k, r in values.items() if r["troupe"] or r["caf"]}
     floor_rows = {k: r for k, r in values.items() if not (r["troupe"] or r["caf"])}
 
@@ -258,10 +327,13 @@ def main(path):
     if process_rows:
         process_table(process_rows)
 
+    if remote_rows:
+        remote_table(remote_rows)
+
     print("\nRatios divide medians. troupe/CAF and troupe/floor below 1 mean troupe took less (time, size, "
           "CPU rows) and, for /s rows, reached less; troupe/floor is how many times the floor's cost troupe "
           "pays (time rows) or the share of the floor's rate it reaches (/s rows).")
-    everything = {**values, **process_rows}
+    everything = {**values, **process_rows, **remote_rows}
     runs = {fw: sorted({len(r[fw]) for r in everything.values() if r[fw]}) for fw in FRAMEWORKS}
     print("runs per cell: " + "; ".join(f"{fw} {', '.join(map(str, n))}" for fw, n in runs.items() if n) +
           f"; raw values: {path}")

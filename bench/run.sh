@@ -4,12 +4,16 @@
 # no-framework floor, where it has the scenario) with the three interleaved, and prints a table
 # of medians (bench/report.py). The process-actor scenarios (bench_processes: process_spawn,
 # portal_run, process_stream, context_pingpong) run REPS times each; every run measures troupe
-# and its bare floor interleaved in the same process, and they get a table of their own.
+# and its bare floor interleaved in the same process, and they get a table of their own. The
+# remote-actor scenarios (remote_tell, remote_ask) run bench_remote_actors (troupe and its floor,
+# interleaved in the same process) and bench_caf_remote (CAF 0.17's libcaf_io) REPS times each,
+# the two programs interleaved, which goes first rotating; they get a table of their own too.
 #
 #   bench/run.sh                        # all scenarios, 5 runs each: about 7 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
 #   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
 #   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
+#   REPS=5 ONLY="remote_tell remote_ask" bench/run.sh
 #
 # Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
 # all), N (passed as n=<N> to every run but idle's, whose n is seconds: overrides each
@@ -25,7 +29,8 @@ all_scenarios="pingpong pingpong1 pairs mailbox fanout spawn ask ring ring1 idle
 troupe_only="coroutine restart"  # CAF 0.17 has no coroutine handlers and no supervisors
 floor_scenarios="pingpong pingpong1 mailbox ask"  # what bench_floor has a counterpart for
 process_scenarios="process_spawn portal_run process_stream context_pingpong"  # bench_processes'
-all_scenarios="$all_scenarios $process_scenarios"
+remote_scenarios="remote_tell remote_ask"  # bench_remote_actors' and bench_caf_remote's
+all_scenarios="$all_scenarios $process_scenarios $remote_scenarios"
 only="${ONLY:-$all_scenarios}"
 
 for s in $only; do
@@ -50,6 +55,8 @@ targets=()
 for s in $only; do
     if [[ " $process_scenarios " == *" $s "* ]]; then
         targets+=(bench_processes bench_exit)
+    elif [[ " $remote_scenarios " == *" $s "* ]]; then
+        targets+=(bench_remote_actors bench_caf_remote)
     else
         targets+=(bench_troupe bench_caf bench_floor)
     fi
@@ -88,13 +95,13 @@ run_one() {  # framework scenario rep
     [ -z "$out" ] || printf '%s\n' "$out" | sed "s/^/$1 /" >>"$raw"
 }
 
-run_processes() {  # scenario rep: bench_processes prints its framework (troupe or floor) itself
+run_prefixed() {  # program scenario rep: the program prints each line's framework itself
     local out status=0 count_arg=()
     [ -z "${N:-}" ] || count_arg=("n=$N")
-    echo "[$1 $2/$reps] bench_processes" >&2
-    out="$(timeout "${TIMEOUT:-600}" "$build/bench/bench_processes" "$1" "${count_arg[@]}" 2>>"$log")" || status=$?
+    echo "[$2 $3/$reps] $1" >&2
+    out="$(timeout "${TIMEOUT:-600}" "$build/bench/$1" "$2" "${count_arg[@]}" 2>>"$log")" || status=$?
     if [ "$status" -ne 0 ]; then
-        echo "  bench_processes $1 failed (exit $status); see $log" >&2
+        echo "  $1 $2 failed (exit $status); see $log" >&2
     fi
     [ -z "$out" ] || printf '%s\n' "$out" >>"$raw"
 }
@@ -103,7 +110,14 @@ frameworks=(troupe caf floor)
 for scenario in $only; do
     for rep in $(seq 1 "$reps"); do
         if [[ " $process_scenarios " == *" $scenario "* ]]; then
-            run_processes "$scenario" "$rep"
+            run_prefixed bench_processes "$scenario" "$rep"
+            continue
+        fi
+        if [[ " $remote_scenarios " == *" $scenario "* ]]; then
+            remote_programs=(bench_remote_actors bench_caf_remote)
+            for k in 0 1; do
+                run_prefixed "${remote_programs[$(((rep - 1 + k) % 2))]}" "$scenario" "$rep"
+            done
             continue
         fi
         # Rotate which framework goes first, so none always runs on a warmer (or busier) machine.

@@ -25,6 +25,10 @@ inline constexpr std::int64_t skynet_leaves = 1'000'000;  ///< a tree of 1,111,1
 inline constexpr int skynet_branching = 10;
 inline constexpr std::int64_t coroutine_messages = 1'000'000;  ///< per handler style
 inline constexpr std::int64_t restarts = 20'000;
+/// remote_tell: ints told to an actor in another process (bench_remote_actors, bench_caf_remote).
+inline constexpr std::int64_t remote_tell_messages = 1'000'000;
+/// remote_ask: sequential asks of an actor in another process.
+inline constexpr std::int64_t remote_ask_round_trips = 20'000;
 /// bench_floor's blocking variants (ping-pong, ask) do this fraction of the count: every
 /// message there costs a futex wake and a context switch, some microseconds each.
 inline constexpr std::int64_t floor_blocking_divisor = 10;

@@ -18,6 +18,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string_view>
+#include <typeinfo>
 
 #include "../common/measure.hpp"
 
@@ -64,6 +65,40 @@ int serve_stream(std::uint64_t n) {
         }
     }
     write_all(3, out.pending().data(), out.pending().size());
+    return 0;
+}
+
+int serve_sink(std::uint64_t n) {
+    wire::frame_reader in;
+    sink_tally t;
+    const std::int64_t rss0 = proc::self_rss_kib();
+    proc::reset_self_peak();
+    clock_type::time_point first;
+    while (t.count < n) {
+        const auto room = in.prepare(64 * 1024);
+        const ssize_t r = ::read(3, room.data(), room.size());
+        if (r <= 0) {
+            fail("read (sink)");
+        }
+        in.commit(static_cast<std::size_t>(r));
+        while (auto frame = in.next()) {
+            const wire::message m = wire::decode_message(*frame);
+            const auto* p = std::get_if<wire::msg::post>(&m.body);
+            if (p == nullptr || wire::decode<int>(p->value) != static_cast<int>(t.count)) {
+                std::fprintf(stderr, "bench_remote_actors: floor tell %llu missing or out of order\n",
+                             static_cast<unsigned long long>(t.count));
+                std::abort();
+            }
+            if (++t.count == 1) {
+                first = clock_type::now();
+            }
+        }
+    }
+    t.seconds = seconds_since(first);
+    t.rss_growth_kib = proc::self_peak_kib() - rss0;
+    write_all(3, &t, sizeof t);
+    char rest = 0;
+    while (read_exactly(3, &rest, 1)) {}
     return 0;
 }
 
@@ -129,6 +164,9 @@ int serve_if_asked(int argc, char** argv) {
     }
     if (what == "stream" && argc == 4) {
         return serve_stream(std::strtoull(argv[3], nullptr, 10));
+    }
+    if (what == "sink" && argc == 4) {
+        return serve_sink(std::strtoull(argv[3], nullptr, 10));
     }
     std::fprintf(stderr, "bench_processes: unknown floor server '%s'\n", argv[2]);
     return 2;
@@ -255,53 +293,29 @@ void receive_stream(int fd, std::uint64_t n) {
     }
 }
 
-namespace {
-/// The whole of a small /proc file, read with read() (a process may vanish meanwhile).
-std::string read_proc(const std::string& path) {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-        return {};
-    }
-    char buffer[1024];
-    const ssize_t got = ::read(fd, buffer, sizeof buffer - 1);
-    ::close(fd);
-    return got > 0 ? std::string(buffer, static_cast<std::size_t>(got)) : std::string();
-}
-}  // namespace
-
-double cpu_seconds_of(pid_t pid) {
-    const std::string stat = read_proc("/proc/" + std::to_string(pid) + "/stat");
-    // "pid (comm) state ppid ...": utime and stime are fields 14 and 15, the 12th and 13th
-    // after the ')' that ends comm.
-    const auto paren = stat.rfind(')');
-    if (paren == std::string::npos) {
-        return 0;
-    }
-    const char* p = stat.c_str() + paren + 1;
-    char* end = nullptr;
-    unsigned long long fields[13] = {};
-    for (int i = 0; i < 13; ++i) {
-        while (*p == ' ') {
-            ++p;
-        }
-        if (i == 0) {  // the state, a letter
-            ++p;
-            continue;
-        }
-        fields[i] = std::strtoull(p, &end, 10);
-        p = end;
-    }
-    return static_cast<double>(fields[11] + fields[12]) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+void append_tell(wire::frame_writer& out, std::uint64_t dialog, int value) {
+    wire::msg::post p;
+    p.type = typeid(int).name();
+    wire::encode(value, p.value);
+    wire::write_message(out, dialog, p);
 }
 
-std::int64_t rss_kib_of(pid_t pid) {
-    const std::string statm = read_proc("/proc/" + std::to_string(pid) + "/statm");
-    long size = 0;
-    long resident = 0;
-    if (std::sscanf(statm.c_str(), "%ld %ld", &size, &resident) != 2) {
-        return 0;
+sink_tally send_tells(int fd, std::uint64_t n, std::uint64_t dialog) {
+    wire::frame_writer out;
+    for (std::uint64_t i = 0; i < n; ++i) {
+        append_tell(out, dialog, static_cast<int>(i));
+        if (out.pending().size() >= 64 * 1024) {
+            write_all(fd, out.pending().data(), out.pending().size());
+            out.clear();
+        }
     }
-    return static_cast<std::int64_t>(resident) * ::sysconf(_SC_PAGESIZE) / 1024;
+    write_all(fd, out.pending().data(), out.pending().size());
+    sink_tally t;
+    if (!read_exactly(fd, &t, sizeof t)) {
+        std::fprintf(stderr, "bench_remote_actors: the floor sink closed before its tally\n");
+        std::abort();
+    }
+    return t;
 }
 
 }  // namespace bench::process_floor

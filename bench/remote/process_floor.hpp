@@ -1,9 +1,10 @@
 #pragma once
-// The no-framework counterparts of bench_processes' rows: processes started with posix_spawn
-// and waited for with waitpid, and children of this executable (started with --bench-floor)
-// that answer fixed-size messages or write a stream of frames over a Unix socket pair, with
-// blocking reads and writes. Nothing here knows about troupe's runtime; the stream server
-// uses troupe::wire only to write the very frames troupe would.
+// The no-framework counterparts of bench_processes' and bench_remote_actors' rows: processes
+// started with posix_spawn and waited for with waitpid, and children of this executable (started
+// with --bench-floor) that answer fixed-size messages, write a stream of frames or read one over
+// a Unix socket pair, with blocking reads and writes. Nothing here knows about troupe's runtime;
+// the stream and sink servers use troupe::wire only to write and read the very frames troupe
+// would.
 
 #include <sys/types.h>
 
@@ -11,6 +12,12 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "proc_stats.hpp"
+
+namespace troupe::wire {
+class frame_writer;
+}
 
 namespace bench::process_floor {
 
@@ -21,6 +28,9 @@ namespace bench::process_floor {
 ///   --bench-floor echo <in> <out>     reads <in> bytes from fd 3, writes <out> back; until EOF
 ///   --bench-floor stream <n>          writes one byte to fd 3 (it runs), waits for one byte there
 ///                                     (go), then writes n yield frames of the ints 0..n-1 to it
+///   --bench-floor sink <n>            reads n frames from fd 3, each troupe's tell of an int (a
+///                                     post frame), decoding and checking them, then writes back
+///                                     a sink_tally; then waits for EOF
 int serve_if_asked(int argc, char** argv);
 
 /// This executable's directory (from /proc/self/exe), with a trailing slash.
@@ -68,10 +78,23 @@ bool read_exactly(int fd, void* data, std::size_t size);
 /// writes), checking their order; aborts on a missing or misplaced item.
 void receive_stream(int fd, std::uint64_t n);
 
-/// User plus system CPU time of process `pid`, all threads, from /proc/<pid>/stat (clock-tick
-/// resolution: 10 ms); 0 if it cannot be read.
-double cpu_seconds_of(pid_t pid);
-/// Resident set size of process `pid` in KiB, from /proc/<pid>/statm; 0 if it cannot be read.
-std::int64_t rss_kib_of(pid_t pid);
+/// What the sink server writes back once it has read its n frames.
+struct sink_tally {
+    std::uint64_t count = 0;          ///< frames that carried the next int in order
+    double seconds = 0;               ///< from decoding the first frame until decoding the n-th
+    std::int64_t rss_growth_kib = 0;  ///< the sink's peak RSS over the frames minus its RSS before
+};
+
+/// Appends the frame of troupe's tell of the int `value` to the remote actor of spawn dialog
+/// `dialog` (a post frame: the type's wire name, the encoded int, no reply dialog) to `out`.
+void append_tell(troupe::wire::frame_writer& out, std::uint64_t dialog, int value);
+
+/// Writes the frames of n tells of the ints 0..n-1 on `dialog` to `fd`, encoding them as it
+/// goes and writing 64 KiB at a time (blocking), then reads the sink server's tally.
+sink_tally send_tells(int fd, std::uint64_t n, std::uint64_t dialog);
+
+/// CPU time and resident set size of a process, from /proc (see proc_stats.hpp).
+using proc::cpu_seconds_of;
+using proc::rss_kib_of;
 
 }  // namespace bench::process_floor

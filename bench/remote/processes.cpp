@@ -38,6 +38,7 @@
 
 #include "../common/measure.hpp"
 #include "process_floor.hpp"
+#include "round_trips.hpp"
 #include "rss_sampler.hpp"
 
 // What the children serve.
@@ -72,10 +73,12 @@ namespace wire = troupe::wire;
 using bench::clock_type;
 using bench::seconds_since;
 
+using bench::alternate;
+using bench::round_trips;
+
 void report(const char* framework, std::string_view scenario, std::string_view metric, double value,
             std::string_view unit) {
-    std::printf("%s ", framework);
-    bench::report(scenario, metric, value, unit);
+    bench::report_line(framework, scenario, metric, value, unit);
 }
 
 [[noreturn]] void wrong(const char* what, long long got, long long expected) {
@@ -85,10 +88,6 @@ void report(const char* framework, std::string_view scenario, std::string_view m
 
 double median(std::vector<double> v) {
     return bench::percentile(v, 0.5);
-}
-
-double process_cpu() {
-    return bench::process_cpu_seconds();
 }
 
 troupe::process_options serving() {
@@ -110,25 +109,6 @@ std::size_t frame_size(std::uint64_t dialog, const M& body) {
     wire::write_message(w, dialog, body);
     return w.pending().size();
 }
-
-/// Per-round-trip samples (µs) and the CPU they cost.
-struct round_trips {
-    std::vector<double> micros;
-    double parent_cpu = 0;  // this process, all threads, over this side's blocks
-    double child_cpu = 0;   // the other process, all threads, over the whole scenario
-
-    void report_as(const char* framework, std::string_view scenario) {
-        double total = 0;
-        for (double m : micros) {
-            total += m;
-        }
-        const auto n = static_cast<double>(micros.size());
-        report(framework, scenario, "mean", total / n, "us");
-        report(framework, scenario, "p50", bench::percentile(micros, 0.50), "us");
-        report(framework, scenario, "p99", bench::percentile(micros, 0.99), "us");
-        report(framework, scenario, "cpu_per_round_trip", (parent_cpu + child_cpu) * 1e6 / n, "us");
-    }
-};
 
 /// A raw round trip to a floor echo server: `out` bytes written, `in` bytes read back.
 void floor_round_trip(int fd, std::vector<std::byte>& buffer, std::size_t out, std::size_t in) {
@@ -210,29 +190,6 @@ void process_spawn(troupe::system& sys, const bench::options& opts) {
 }
 
 // --- portal_run and context_pingpong: blocks of round trips, alternating --------------------
-
-/// Runs `blocks` blocks of `per_block` round trips on each side, alternating which goes first,
-/// timing each round trip; `troupe_one(i)` and `floor_one(i)` make one.
-template <class TroupeOne, class FloorOne>
-troupe::task<void> alternate(std::int64_t blocks, std::int64_t per_block, round_trips& t, round_trips& f,
-                             TroupeOne troupe_one, FloorOne floor_one) {
-    for (std::int64_t b = 0; b < blocks; ++b) {
-        for (int k = 0; k < 2; ++k) {
-            const bool troupe_side = ((b + k) % 2) == 0;
-            const double cpu0 = process_cpu();
-            for (std::int64_t i = 0; i < per_block; ++i) {
-                const auto start = clock_type::now();
-                if (troupe_side) {
-                    co_await troupe_one(static_cast<int>(i & 63));
-                } else {
-                    floor_one();
-                }
-                (troupe_side ? t : f).micros.push_back(seconds_since(start) * 1e6);
-            }
-            (troupe_side ? t : f).parent_cpu += process_cpu() - cpu0;
-        }
-    }
-}
 
 void portal_run(troupe::system& sys, const bench::options& opts) {
     const std::int64_t n = opts.count_or(10'000);
