@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -289,8 +290,14 @@ int run_scenario(troupe::system& sys, int argc, char** argv) {
     bench::options opts;
     if (bench::parse_options(argc, argv, opts)) {
         for (const auto& s : scenarios) {
-            if (opts.scenario == s.name) {
+            if (opts.scenario != s.name) {
+                continue;
+            }
+            try {
                 return s.run(sys, opts);
+            } catch (const std::exception& e) {  // e.g. actor_dead: the child's process ended
+                std::fprintf(stderr, "bench_remote_actors: %s FAILED: %s\n", s.name, e.what());
+                return 1;
             }
         }
     }
