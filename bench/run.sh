@@ -9,7 +9,7 @@
 # interleaved in the same process) and bench_caf_remote (CAF 0.17's libcaf_io) REPS times each,
 # the two programs interleaved, which goes first rotating; they get a table of their own too.
 #
-#   bench/run.sh                        # all scenarios, 5 runs each: about 7 minutes plus the build
+#   bench/run.sh                        # all scenarios, 5 runs each: about 9 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
 #   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
 #   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
