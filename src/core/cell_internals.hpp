@@ -68,7 +68,7 @@ struct cell_extras {
     bool cancelling = false;
 
     // Children: spawned from this actor's handlers, stopped before it ends.
-    std::vector<counted_ptr<cell_base>> children;  // live ones, oldest first
+    std::vector<counted_ptr<actor_endpoint>> children;  // live ones, oldest first (cells, or actors elsewhere)
 
     // The ending, once decided: it waits for the live tasks and children.
     bool settling = false;

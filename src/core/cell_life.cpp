@@ -102,7 +102,7 @@ void cell_base::stop_youngest_child() noexcept {
     if (async_->children.empty()) {
         return;
     }
-    cell_base& youngest = *async_->children.back();
+    actor_endpoint& youngest = *async_->children.back();
     try {
         youngest.request_stop();
     } catch (...) {
@@ -266,20 +266,19 @@ void cell_base::check_may_adopt() const {
     }
 }
 
-void cell_base::adopt(cell_base& child) {
+void cell_base::adopt(actor_endpoint& child) {
     extras().children.emplace_back(&child);
-    child.termination().then_state([parent = counted_ptr<cell_base>(this), c = counted_ptr<cell_base>(&child)](auto&) {
-        parent->post_notice(child_stopped{ended_of(*c)});
-    });
+    child.termination().then_state([parent = counted_ptr<cell_base>(this), c = counted_ptr<actor_endpoint>(&child)](
+                                       auto&) { parent->post_notice(child_stopped{ended_of(*c)}); });
 }
 
-void cell_base::place_child(cell_base& child, std::size_t position) {
+void cell_base::place_child(actor_endpoint& child, std::size_t position) {
     auto& kids = extras().children;
     auto it = std::find_if(kids.begin(), kids.end(), [&](auto& c) { return c.get() == &child; });
     if (it == kids.end()) {
         throw error(child.name() + " is not a live child of " + name());
     }
-    counted_ptr<cell_base> moved = std::move(*it);
+    counted_ptr<actor_endpoint> moved = std::move(*it);
     kids.erase(it);
     kids.insert(kids.begin() + static_cast<std::ptrdiff_t>(std::min(position, kids.size())), std::move(moved));
 }

@@ -48,6 +48,12 @@ public:
     /// handle(troupe::child_stopped).
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) const;
+    /// Makes `child`, an actor that this actor just started elsewhere (in another process, see
+    /// troupe/remote/actor.hpp), a child of this actor as spawn would: stopped with it, told as
+    /// a child_stopped. Throws troupe::error while this actor is ending. Adopt an actor once,
+    /// and only one that nothing else owns as a child.
+    template <class A>
+    void adopt(const ref<A>& child) const;
     /// Moves a live child of this actor to `position` (0 = oldest) in the order its children
     /// are stopped in (newest first): a supervisor keeps a restarted child in its spec's place.
     template <class A>

@@ -128,8 +128,14 @@ ref<A> context::spawn(Args&&... args) const {
 }
 
 template <class A>
+void context::adopt(const ref<A>& child) const {
+    cell_->check_may_adopt();
+    cell_->adopt(detail::endpoint_of(child, "adopt"));
+}
+
+template <class A>
 void context::place_child(const ref<A>& child, std::size_t position) const {
-    cell_->place_child(detail::local_cell_of(child, "place_child"), position);
+    cell_->place_child(detail::endpoint_of(child, "place_child"), position);
 }
 
 template <class A>

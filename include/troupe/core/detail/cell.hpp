@@ -201,10 +201,11 @@ public:
     /// on_failure): a child it spawned then would outlive it, or keep it waiting for ever.
     /// Called before the child is spawned.
     void check_may_adopt() const;
-    /// Makes `child` (just spawned from this actor's handler) a child of this actor.
-    void adopt(cell_base& child);
+    /// Makes `child` (just spawned from this actor's handler: a cell, or an actor elsewhere) a
+    /// child of this actor: stopped with it, and told to it as a child_stopped when it ends.
+    void adopt(actor_endpoint& child);
     /// Moves a live child to `position` in the start order (0 = oldest; clamped to the end).
-    void place_child(cell_base& child, std::size_t position);
+    void place_child(actor_endpoint& child, std::size_t position);
     /// This actor gets a troupe::down when `target` ends. Throws if the actor has no handler.
     /// The target may be an endpoint that is not a cell (an actor in another process).
     void monitor(actor_endpoint& target);
