@@ -248,9 +248,26 @@ void connection::abort(std::string reason) {
         }
         phase_.store(phase::aborting, std::memory_order_relaxed);
         pending_.clear();
+        queued_.store(held_.pending().size(), std::memory_order_relaxed);
     }
+    drained_.notify_all();
     asio::post(context_,
                [self = shared_from_this(), reason = std::move(reason)] { self->end(reason, spdlog::level::info); });
+}
+
+bool connection::wait_queued_below(std::size_t limit) {
+    if (context_.get_executor().running_in_this_thread()) {
+        return phase_.load(std::memory_order_acquire) == phase::running;  // the writer itself: never wait
+    }
+    std::unique_lock lock(mutex_);
+    ++drain_waiters_;
+    drained_.wait(lock, [&] {
+        const phase p = phase_.load(std::memory_order_relaxed);
+        return (p != phase::running && p != phase::closing) ||
+               pending_.pending().size() + held_.pending().size() <= limit;
+    });
+    --drain_waiters_;
+    return phase_.load(std::memory_order_relaxed) == phase::running;
 }
 
 std::string connection::describe() const {
@@ -519,7 +536,12 @@ void connection::flush() {
     }
     std::swap(pending_, writing_);
     in_flight_ = writing_.pending().size();
+    queued_.store(held_.pending().size(), std::memory_order_relaxed);
+    const bool wake = drain_waiters_ != 0;
     lock.unlock();
+    if (wake) {
+        drained_.notify_all();
+    }
     writes_.fetch_add(1, std::memory_order_relaxed);
     asio::async_write(
         socket_, asio::buffer(writing_.pending().data(), writing_.pending().size()),
@@ -596,7 +618,9 @@ void connection::end(const std::string& reason, spdlog::level::level_enum level,
         pending_.clear();
         held_.clear();
         holding_ = false;
+        queued_.store(0, std::memory_order_relaxed);
     }
+    drained_.notify_all();
     open_.store(false, std::memory_order_release);
     timer_.cancel();
     if (close_socket) {

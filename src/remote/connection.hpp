@@ -29,6 +29,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -158,6 +159,13 @@ public:
     template <class Fill>
     bool send_with(Fill&& fill);
 
+    /// Bytes queued by sends and not yet handed to a write (a relaxed reading).
+    std::size_t queued() const noexcept { return queued_.load(std::memory_order_relaxed); }
+    /// Blocks while more than `limit` bytes are queued and not yet handed to a write, or until
+    /// the connection ends. Not on the I/O thread (which does the writing): there it returns at
+    /// once. True if the connection still runs.
+    bool wait_queued_below(std::size_t limit);
+
     /// Ends the connection gracefully: refuses new sends, writes what was queued, then shuts
     /// the socket down and calls on_closed(reason). Any thread; later calls do nothing.
     void close(std::string reason);
@@ -251,6 +259,8 @@ private:
     std::size_t send_limit_;   // the largest payload the peer accepts
     std::size_t in_flight_ = 0;
     std::uint64_t frames_sent_ = 0;
+    std::condition_variable drained_;  // a flush took the queue, or the connection ended
+    std::size_t drain_waiters_ = 0;
     std::string reason_;  // why close() or abort() was called
     std::string label_;   // for describe()
 
@@ -266,6 +276,7 @@ private:
     std::atomic<std::uint64_t> bytes_written_{0};
     std::atomic<std::uint64_t> frames_received_{0};
     std::atomic<std::uint64_t> ignored_{0};
+    std::atomic<std::size_t> queued_{0};  // pending_'s size, for queued()
 };
 
 template <class Fill>
@@ -283,6 +294,7 @@ bool connection::send_with(Fill&& fill) {
         }
     });
     ++frames_sent_;
+    queued_.store(pending_.pending().size() + held_.pending().size(), std::memory_order_relaxed);
     if (flushing_ || holding_) {
         return true;  // the flush in flight takes this frame too, or the opening will
     }

@@ -41,6 +41,17 @@ public:
     bool send(std::uint64_t dialog, const M& m) {
         return connection_->send(dialog, m);
     }
+    /// The most bytes the connection queues for writing before a sender that can wait does:
+    /// what keeps a fast sender's memory flat (see make_room).
+    static constexpr std::size_t queue_bound = std::size_t{256} << 10;
+    /// Blocks the calling thread while the connection has more than queue_bound bytes queued
+    /// for writing, until a write has taken them (or the connection ended). Never on the I/O
+    /// thread, which does the writing. Cheap when there is room.
+    void make_room() {
+        if (connection_->queued() > queue_bound) [[unlikely]] {
+            connection_->wait_queued_below(queue_bound / 2);
+        }
+    }
     /// Closes the connection once what was sent has been written.
     void close(std::string reason) { connection_->close(std::move(reason)); }
 

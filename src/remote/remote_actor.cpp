@@ -9,12 +9,14 @@
 #include <troupe/remote/errors.hpp>
 #include <troupe/wire/errors.hpp>
 
+#include "remote/child.hpp"
 #include "remote/identity.hpp"
 #include "remote/peer.hpp"
 #include "remote/runtime.hpp"
 #include "remote/served_call.hpp"
 
 #include <cxxabi.h>
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <mutex>
@@ -86,14 +88,33 @@ actor_table& actors() {
     return table;
 }
 
-/// The caller's side of an actor in another process: what a ref<A> to it points at.
+/// A fresh id for an actor elsewhere: unique in this process, and apart from the ids of its
+/// systems' own actors (those count up from 1; these have the top bit set).
+std::uint64_t next_remote_id() noexcept {
+    static std::atomic<std::uint64_t> next{1};
+    return (std::uint64_t{1} << 63) | next.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+/// The caller's side of an actor in another process: what a ref<A> to it points at. It exists
+/// from the moment its spawn is sent (messages sent before it runs there arrive after the
+/// spawn, on the same dialog); `owner`, if set, is a process started for this actor alone,
+/// ended (and reaped) when the actor ends, before the actor counts as ended here.
 class remote_actor final : public actor_endpoint {
 public:
-    remote_actor(std::shared_ptr<peer> to, std::uint64_t dialog, std::uint64_t id, std::string name)
-        : to_(std::move(to)), dialog_(dialog), id_(id), name_(std::move(name)) {}
+    remote_actor(std::shared_ptr<peer> to, std::uint64_t dialog, std::string name, std::shared_ptr<child> owner)
+        : to_(std::move(to)),
+          dialog_(dialog),
+          id_(next_remote_id()),
+          owner_(std::move(owner)),
+          name_(std::move(name)) {}
 
     void deliver(troupe::detail::untyped_send send) override;
-    std::string name() const override { return name_; }
+    std::string name() const override {
+        const std::lock_guard guard(lock_);
+        return name_;
+    }
     std::uint64_t id() const noexcept override { return id_; }
     bool alive() const noexcept override { return alive_.load(std::memory_order_acquire); }
 
@@ -134,29 +155,45 @@ public:
         }
     }
 
-    /// The actor has ended there (its dialog's returned), or its connection has closed.
+    /// It runs there, as `name` (its name in its process).
+    void started(const std::string& name) {
+        const std::string full = to_->name() + "/" + name;
+        const std::lock_guard guard(lock_);
+        name_ = full;
+    }
+    /// The actor has ended there (its dialog's returned), or its connection has closed. With a
+    /// process of its own, that process is ended and reaped first.
     void ended(exit_reason why) {
         {
             const std::lock_guard guard(lock_);
-            if (ended_.satisfied()) {
+            if (ending_) {
                 return;
             }
+            ending_ = true;
             reason_ = std::move(why);
         }
         alive_.store(false, std::memory_order_release);
-        ended_.set_value();  // outside the lock: it runs monitors' and links' continuations
+        if (owner_) {
+            owner_->stop().then_state([self = counted_ptr<remote_actor>(this)](auto&) { self->ended_.set_value(); });
+        } else {
+            ended_.set_value();  // outside the lock: it runs monitors' and links' continuations
+        }
     }
 
 private:
     const std::shared_ptr<peer> to_;
     const std::uint64_t dialog_;
     const std::uint64_t id_;
-    const std::string name_;
+    const std::shared_ptr<child> owner_;
     std::atomic<bool> alive_{true};
     mutable std::mutex lock_;
+    std::string name_;
+    bool ending_ = false;
     exit_reason reason_;
     promise<void> ended_;
 };
+
+namespace {
 
 /// The reply dialog of one ask of a remote_actor.
 class ask_sink final : public reply_sink {
@@ -191,23 +228,25 @@ private:
                 "troupe::codec)");
 }
 
+}  // namespace
+
 void remote_actor::deliver(troupe::detail::untyped_send send) {
     const bool ask = send.reply != nullptr;
     try {
         if (!alive() || terminated()) {
-            throw actor_dead(name_ + " is not running: it did not take the " + send.msg.type_name());
+            throw actor_dead(name() + " is not running: it did not take the " + send.msg.type_name());
         }
         if (send.msg_codec == nullptr) {
-            throw_no_codec("the message", send.msg.type_name(), name_);
+            throw_no_codec("the message", send.msg.type_name(), name());
         }
         if (ask && send.reply_coder == nullptr) {
-            throw_no_codec("the reply", troupe::detail::type_name(*send.reply_type), name_);
+            throw_no_codec("the reply", troupe::detail::type_name(*send.reply_type), name());
         }
         std::vector<std::byte> value;
         send.msg_codec->encode(send.msg, value);
         std::uint64_t reply_dialog = 0;
         if (ask) {
-            reply_dialog = to_->open_dialog(std::make_shared<ask_sink>(*send.reply, *send.reply_coder, name_));
+            reply_dialog = to_->open_dialog(std::make_shared<ask_sink>(*send.reply, *send.reply_coder, name()));
             if (reply_dialog == 0) {
                 return;  // the connection has closed: the sink has failed the asker
             }
@@ -215,11 +254,14 @@ void remote_actor::deliver(troupe::detail::untyped_send send) {
         if (!to_->send(dialog_, wire::msg::post{send.msg_codec->type.name(), std::move(value), reply_dialog})) {
             if (ask) {
                 to_->abandon_dialog(reply_dialog,
-                                    std::make_exception_ptr(actor_dead(name_ + ": the connection has closed")));
+                                    std::make_exception_ptr(actor_dead(name() + ": the connection has closed")));
                 return;
             }
-            throw actor_dead(name_ + ": the connection has closed");
+            throw actor_dead(name() + ": the connection has closed");
         }
+        // A sender faster than the connection waits here (a thread of its own, or an actor's
+        // worker, as at a full blocking mailbox), so that what it sent stays bounded.
+        to_->make_room();
     } catch (...) {
         if (!ask) {
             throw;
@@ -228,48 +270,68 @@ void remote_actor::deliver(troupe::detail::untyped_send send) {
     }
 }
 
+namespace {
+
 /// The spawn dialog of one remote_actor: its start, then its end.
 class spawn_sink final : public reply_sink {
 public:
-    spawn_sink(std::shared_ptr<peer> to, std::string type) : to_(std::move(to)), type_(std::move(type)) {}
+    spawn_sink(std::shared_ptr<peer> to, std::string name, std::shared_ptr<child> owner)
+        : to_(std::move(to)), name_(std::move(name)), owner_(std::move(owner)) {}
 
-    future<counted_ptr<actor_endpoint>> get_future() const { return promise_.get_future(); }
+    /// Completes once the actor runs there; fails with why it could not be spawned.
+    future<void> started_future() const { return started_.get_future(); }
+    /// The endpoint, made once the dialog has its id (null if the connection had closed).
+    const counted_ptr<remote_actor>& actor() const noexcept { return actor_; }
 
-    void bound(std::uint64_t dialog) override { dialog_ = dialog; }
+    void bound(std::uint64_t dialog) override {
+        actor_ = counted_ptr<remote_actor>::adopt(new remote_actor(to_, dialog, to_->name() + "/" + name_, owner_));
+    }
     void started(std::span<const std::byte> value, std::uint32_t) override {
         const auto [id, name] = wire::decode<std::tuple<std::uint64_t, std::string>>(value);
-        actor_ = counted_ptr<remote_actor>::adopt(new remote_actor(to_, dialog_, id, to_->name() + "/" + name));
-        promise_.set_value(counted_ptr<actor_endpoint>(actor_.get()));
+        (void)id;
+        actor_->started(name);
+        started_.set_value();
     }
     void returned(std::span<const std::byte> value) override {
-        if (!actor_) {
-            throw error("the actor ended before it started");
-        }
         actor_->ended(reason_from(actor_->name(), wire::decode<exit_record>(value)));
     }
     void failed(std::exception_ptr e) noexcept override {
         if (!actor_) {
-            if (!promise_.satisfied()) {
-                promise_.set_exception(std::move(e));
-            }
+            started_.set_exception(std::move(e));
             return;
         }
-        // Started, then the connection closed (or the end did not decode): the actor is lost.
         exit_reason why;
         why.what = exit_reason::kind::failed;
-        why.error_type = "troupe::actor_dead";
-        why.message = actor_->name() + ": the connection to its process closed (" + to_->close_reason() + ")";
-        why.error = std::make_exception_ptr(actor_dead(why.message));
+        if (!started_.satisfied()) {
+            // It never ran: why not is its exit reason (the supervisor of a process child sees it).
+            auto [type, message] = describe_error(e);
+            why.error_type = std::move(type);
+            why.message = std::move(message);
+            why.error = e;
+            started_.set_exception(std::move(e));
+        } else {
+            // It ran, then the connection closed (or its end did not decode): the actor is lost.
+            why.error_type = "troupe::actor_dead";
+            why.message = actor_->name() + ": the connection to its process closed (" + to_->close_reason() + ")";
+            why.error = std::make_exception_ptr(actor_dead(why.message));
+        }
         actor_->ended(std::move(why));
     }
 
 private:
     const std::shared_ptr<peer> to_;
-    const std::string type_;
-    std::uint64_t dialog_ = 0;
+    const std::string name_;
+    const std::shared_ptr<child> owner_;
     counted_ptr<remote_actor> actor_;
-    promise<counted_ptr<actor_endpoint>> promise_;
+    promise<void> started_;
 };
+
+/// "counter" for "bank::counter": the last name of a qualified one (before any template arguments).
+std::string short_name(const std::string& readable) {
+    const std::size_t end = std::min(readable.find('<'), readable.size());
+    const std::size_t colons = readable.rfind("::", end);
+    return colons == std::string::npos ? readable : readable.substr(colons + 2);
+}
 
 /// "counter" for the wire name of a type (its mangled name).
 std::string readable_type(const std::string& mangled) {
@@ -309,15 +371,23 @@ std::vector<const exposed_actor*> find_exposed_actors(std::string_view type) {
 
 // The caller's side.
 
-future<counted_ptr<actor_endpoint>> spawn_remote_actor(const std::shared_ptr<peer>& to, std::string type,
-                                                       const spawn_options& options, std::vector<std::byte> args) {
-    auto sink = std::make_shared<spawn_sink>(to, type);
-    auto result = sink->get_future();
+spawned_remote spawn_remote(const std::shared_ptr<peer>& to, std::string type, const spawn_options& options,
+                            std::vector<std::byte> args, std::shared_ptr<child> owner) {
+    std::string name = options.name.empty() ? short_name(readable_type(type)) : options.name;
+    auto sink = std::make_shared<spawn_sink>(to, std::move(name), std::move(owner));
+    spawned_remote out{{}, sink->started_future()};
     to->start_spawn(
         wire::msg::spawn_actor{std::move(type), options.name, std::move(args), options.mailbox.capacity,
                                static_cast<std::uint8_t>(options.mailbox.on_overflow), options.dedicated_thread},
-        std::move(sink));
-    return result;
+        sink);
+    out.actor = counted_ptr<actor_endpoint>(sink->actor().get());
+    return out;
+}
+
+future<counted_ptr<actor_endpoint>> spawn_remote_actor(const std::shared_ptr<peer>& to, std::string type,
+                                                       const spawn_options& options, std::vector<std::byte> args) {
+    spawned_remote s = spawn_remote(to, std::move(type), options, std::move(args), nullptr);
+    return s.started.then_anywhere([actor = std::move(s.actor)] { return actor; });
 }
 
 // The callee's side.

@@ -17,6 +17,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace troupe_test {
@@ -45,6 +46,21 @@ inline std::chrono::milliseconds patience() {
 }
 
 /// A small system: two workers keep CI fast and still run actors in parallel.
+/// Waits until `condition()` holds, checking it again and again (yielding in between), for at
+/// most the test's patience; true if it came to hold. For a state that another thread reaches
+/// and that nothing signals (a thread blocked in a wait), never as a delay.
+template <class Condition>
+bool eventually(Condition condition) {
+    const auto deadline = std::chrono::steady_clock::now() + patience();
+    while (!condition()) {
+        if (std::chrono::steady_clock::now() > deadline) {
+            return false;
+        }
+        std::this_thread::yield();
+    }
+    return true;
+}
+
 inline troupe::system_options small_system(unsigned workers = 2) {
     troupe::system_options o;
     o.scheduler.workers = workers;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -28,6 +29,7 @@
 namespace {
 
 using namespace remote_test;
+using troupe_test::eventually;
 using troupe_test::log_capture;
 using troupe_test::small_system;
 
@@ -211,6 +213,41 @@ TEST(connection, a_graceful_close_gives_up_on_a_peer_that_does_not_read) {
     EXPECT_EQ(closes[0].rfind("the peer did not take the last ", 0), 0u) << closes[0];
     EXPECT_NE(closes[0].find(" bytes within 50 ms of the close"), std::string::npos) << closes[0];
     EXPECT_EQ(logs.lines_starting("warning ").size(), 1u);
+}
+
+TEST(connection, a_sender_that_waits_for_room_stays_within_the_bound) {
+    log_capture logs;
+    troupe::system sys(small_system());
+    auto& io = sys.service<troupe::io_service>();
+    raw_pair r(io);
+    r.peer->send(0, hello_of("raw"));
+    ASSERT_TRUE(r.events->opened.wait());
+    // The peer never reads: once the socket buffers are full, the queue only grows, and the
+    // sender must end up waiting in wait_queued_below, with at most the bound (plus one frame)
+    // queued.
+    constexpr std::size_t bound = 64 * 1024;
+    const msg::yield frame{std::vector<std::byte>(1000)};
+    std::atomic<std::size_t> most{0};
+    std::atomic<bool> waiting{false};
+    std::size_t sent = 0;
+    std::thread sender([&] {
+        while (r.c->send(1, frame)) {
+            ++sent;
+            most.store(std::max(most.load(), r.c->queued()));
+            if (r.c->queued() > bound) {
+                waiting.store(true);
+                if (!r.c->wait_queued_below(bound / 2)) {
+                    return;  // ended while waiting
+                }
+                waiting.store(false);
+            }
+        }
+    });
+    EXPECT_TRUE(eventually([&] { return waiting.load() && r.c->queued() > bound; }));
+    r.c->abort("enough");
+    sender.join();
+    EXPECT_GT(sent, 0u);
+    EXPECT_LE(most.load(), bound + 1100) << "the queue never held more than the bound and one frame";
 }
 
 TEST(connection, abort_ends_at_once_and_the_peer_sees_the_end) {

@@ -187,6 +187,20 @@ struct actor_exposure {
     exposed_actor entry;
 };
 
+class child;
+
+/// An actor whose spawn was just sent: its endpoint (null if the connection had closed), and a
+/// future that completes once it runs there (or fails with why it could not be spawned; the
+/// endpoint then ends with that failure).
+struct spawned_remote {
+    troupe::detail::counted_ptr<troupe::detail::actor_endpoint> actor;
+    future<void> started;
+};
+/// Sends the spawn of an actor of the class named `type` to the other end of `to`. With an
+/// `owner`, that process was started for this actor alone: it is ended when the actor ends.
+spawned_remote spawn_remote(const std::shared_ptr<peer>& to, std::string type, const spawn_options& options,
+                            std::vector<std::byte> args, std::shared_ptr<child> owner);
+
 /// Spawns an actor of the class named `type` at the other end of `to`; the future completes
 /// with its endpoint once it runs there, or fails with why it could not be spawned.
 future<troupe::detail::counted_ptr<troupe::detail::actor_endpoint>> spawn_remote_actor(const std::shared_ptr<peer>& to,
