@@ -51,7 +51,7 @@ public:
     template <class A, class... Args>
     ref<A> spawn(Args&&... args) {
         static_assert(std::is_base_of_v<actor, A>, "troupe: spawn<A>: A must derive from troupe::actor");
-        if constexpr (first_is_options<Args...>()) {
+        if constexpr (detail::first_is_spawn_options<Args...>()) {
             return spawn_with<A>(std::forward<Args>(args)...);
         } else {
             return spawn_with<A>(spawn_options{}, std::forward<Args>(args)...);
@@ -89,14 +89,6 @@ public:
     detail::system_state& state() noexcept { return *state_; }
 
 private:
-    template <class... Args>
-    static constexpr bool first_is_options() {
-        if constexpr (sizeof...(Args) == 0) {
-            return false;
-        } else {
-            return std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<Args...>>>, spawn_options>;
-        }
-    }
     template <class A, class... Args>
     ref<A> spawn_with(const spawn_options& options, Args&&... args) {
         check_running();

@@ -135,7 +135,7 @@ public:
         static_assert(troupe::detail::has_handles_list<A>::value,
                       "portal.spawn<A>: declare `using handles = troupe::handles<Message...>;` in A: an actor in "
                       "another process is reached through it");
-        if constexpr (first_is_options<Args...>()) {
+        if constexpr (troupe::detail::first_is_spawn_options<Args...>()) {
             return spawn_with<A>(std::forward<Args>(args)...);
         } else {
             return spawn_with<A>(spawn_options{}, std::forward<Args>(args)...);
@@ -160,14 +160,6 @@ public:
     remote::detail::peer& connection() const;
 
 private:
-    template <class... Args>
-    static constexpr bool first_is_options() {
-        if constexpr (sizeof...(Args) == 0) {
-            return false;
-        } else {
-            return std::is_same_v<std::decay_t<std::tuple_element_t<0, std::tuple<Args...>>>, spawn_options>;
-        }
-    }
     template <class A, class... Args>
     future<ref<A>> spawn_with(const spawn_options& options, Args&&... args) const {
         using arguments = std::tuple<std::decay_t<Args>...>;
