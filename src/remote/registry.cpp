@@ -148,9 +148,10 @@ void registry_table::notify(const registry_event& ev) {
 
 namespace registrar {
 
-/// Registers `e` for as long as this call runs: the caller keeps it open for its lifetime, so
-/// the entry goes when its connection does, however its process ended.
-task<void> hold(actor_entry e) {
+/// Registers `e` for as long as this context runs: the caller keeps it open for its lifetime,
+/// so the entry goes when its connection does, however its process ended. It starts once the
+/// entry is in the table, so whatever the caller asks after that finds it.
+task<void> hold(stream_context& ctx, actor_entry e) {
     registry_table& t = table();
     t.add(e);
     struct unregister {
@@ -158,6 +159,7 @@ task<void> hold(actor_entry e) {
         std::string id;
         ~unregister() { t.remove(id); }
     } guard{t, e.id};
+    co_await ctx.started();
     for (;;) {
         co_await troupe::sleep_for(std::chrono::hours(24));
     }

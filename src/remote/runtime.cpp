@@ -4,6 +4,8 @@
 #include <troupe/core/errors.hpp>
 #include <troupe/core/log.hpp>
 #include <troupe/core/system.hpp>
+#include <troupe/remote/context.hpp>
+#include <troupe/remote/portal.hpp>
 #include <troupe/remote/run.hpp>
 
 #include "remote/connect.hpp"
@@ -158,9 +160,14 @@ future<portal> process_runtime::registrar() {
         const address where = registrar_address();
         const actor_entry me = self_entry();
         future<portal> connected = portal_to(where).then_anywhere([me](portal p) {
-            // Registered for as long as this connection lasts (the call never returns).
-            (void)p.run<void>("troupe.registrar", "hold", me);
-            return p;
+            // Registered for as long as this connection lasts (the context never returns). The
+            // portal is handed out once the registrar has the entry: a query made after it, on
+            // any connection, finds this process.
+            peer& to = p.connection();
+            auto held = std::make_shared<context_sink<void>>(to.shared_from_this(), /*window=*/1);
+            start_call(to, target_name("troupe.registrar", "hold"), wire::encode(std::tuple<actor_entry>(me)), held,
+                       /*credit=*/1);
+            return held->started_future().then_anywhere([p] { return p; });
         });
         troupe::detail::forward_result(connected, std::move(registered));
     } catch (...) {
