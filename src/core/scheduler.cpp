@@ -86,6 +86,9 @@ struct scheduler::impl {
             std::chrono::steady_clock::time_point since{};
         };
         std::vector<sighting> seen;
+        // Parks left during which this worker still watches next slots although it saw none
+        // filled (owner only): see park().
+        unsigned linger = 0;
         std::thread thread;
     };
 
@@ -97,6 +100,10 @@ struct scheduler::impl {
     static constexpr std::chrono::microseconds stuck_after{20};
     /// How often a parked worker looks for such a job while one waits in a next slot.
     static constexpr std::chrono::milliseconds stuck_check_period{1};
+    /// How many periods a watching worker goes on watching after it last saw a next slot
+    /// filled: in an exchange the slot is empty for moments, and a worker that stopped watching
+    /// in one of them would have to be woken by the next fill.
+    static constexpr unsigned linger_periods = 8;
 
     explicit impl(scheduler_options o) : options(o) {
         if (options.workers == 0) {
@@ -132,6 +139,8 @@ struct scheduler::impl {
     std::atomic<std::uint32_t> idle{0};
     static constexpr std::uint32_t one_sleeper = 1u << 16;
     static constexpr std::uint32_t searching_mask = one_sleeper - 1;
+    // Parked workers in a timed sleep, coming back to look at the next slots (see park()).
+    std::atomic<std::uint32_t> watchers{0};
     std::atomic<bool> stopping{false};
     bool joined = false;
 
@@ -304,7 +313,9 @@ struct scheduler::impl {
             sleepers.push_back(&w);
             w.park.store(1, std::memory_order_relaxed);
             // acq_rel: mirror of notify(): either the producer sees us parked, or we see its work.
-            idle.fetch_add(one_sleeper, std::memory_order_acq_rel);
+            // seq_cst: mirror of fill_next(): either it sees us parked, or we see its slot
+            // filled (any_next_waiting below).
+            idle.fetch_add(one_sleeper, std::memory_order_seq_cst);
         }
         if (work_visible() || stopping.load(std::memory_order_relaxed)) {
             std::lock_guard lock(idle_mutex);
@@ -317,11 +328,24 @@ struct scheduler::impl {
             }
             // Someone already took us off the list to wake us: wait for that below.
         }
-        // A job waiting in another worker's next slot wakes nobody (that would cost a wake per
-        // message of every exchange); while one waits, sleep lightly and come back to look
-        // whether its worker is stuck in a long turn. An idle system has none: no polling.
-        const bool watch = any_next_waiting();
+        // A job waiting in another worker's next slot wakes nobody while a parked worker
+        // watches (a wake per message of every exchange would cost too much): the watcher
+        // sleeps lightly and comes back to look whether that worker is stuck in a long turn. It
+        // goes on watching for a while after it last saw a slot filled; then it sleeps until
+        // woken, and the next fill of an empty slot wakes it (fill_next). An idle system has no
+        // watcher: no polling.
+        bool watch = any_next_waiting();
+        if (watch) {
+            w.linger = linger_periods;
+        } else if (w.linger > 0) {
+            --w.linger;
+            watch = true;
+        }
+        if (watch) {
+            watchers.fetch_add(1, std::memory_order_seq_cst);
+        }
         const auto deadline = std::chrono::steady_clock::now() + stuck_check_period;
+        bool timed_out = false;
         // acquire: see the work published by whoever woke us.
         while (w.park.load(std::memory_order_acquire) == 1) {
             if (!watch) {
@@ -336,15 +360,39 @@ struct scheduler::impl {
             if (it != sleepers.end()) {
                 sleepers.erase(it);
                 idle.fetch_sub(one_sleeper, std::memory_order_acq_rel);
+                timed_out = true;
                 break;
             }
             // Someone took us off the list to wake us: its store of 2 is on its way.
+        }
+        if (watch) {
+            // seq_cst: mirror of fill_next(). A fill that still counted us is looked at again:
+            // by this worker when it parks next if it timed out (it searches first, and then
+            // sees the slot filled); by another if this one was woken for other work, which may
+            // hold it for long.
+            if (watchers.fetch_sub(1, std::memory_order_seq_cst) == 1 && !timed_out && any_next_waiting() &&
+                (idle.load(std::memory_order_seq_cst) >> 16) != 0) {
+                wake_one();
+            }
         }
         w.park.store(0, std::memory_order_relaxed);
     }
     bool any_next_waiting() const noexcept {
         return std::any_of(workers.begin(), workers.end(),
-                           [](auto& w) { return w->next.load(std::memory_order_relaxed) != nullptr; });
+                           [](auto& w) { return w->next.load(std::memory_order_seq_cst) != nullptr; });
+    }
+    /// After filling an empty next slot: if workers are parked and none of them watches the
+    /// slots, wake one, or the job would wait for as long as this worker's turn lasts. The
+    /// seq_cst operations order this against park(): a worker that parks after our fill sees
+    /// the slot filled and watches; one parked before is counted here.
+    void fill_next() noexcept {
+        if (watchers.load(std::memory_order_seq_cst) != 0) {
+            return;
+        }
+        if ((idle.load(std::memory_order_seq_cst) >> 16) == 0) {
+            return;
+        }
+        wake_one();
     }
 
     void run(worker& w) noexcept {
@@ -384,10 +432,13 @@ struct scheduler::impl {
         if (w != nullptr && w->owner == this) {
             // Run it next on this worker: the message chain stays hot in this core's cache.
             // acq_rel: publishes the job to a thief that takes it; sees the displaced one's state.
-            job* displaced = w->next.exchange(j, std::memory_order_acq_rel);
+            // seq_cst: ordered against park() (see fill_next).
+            job* displaced = w->next.exchange(j, std::memory_order_seq_cst);
             if (displaced != nullptr) {
                 push_local(*w, displaced);
                 notify();
+            } else {
+                fill_next();
             }
             return;
         }
