@@ -197,6 +197,9 @@ private:
     [[noreturn]] static void too_large(std::size_t size, std::size_t limit);
     /// Posts flush() to the I/O thread (from a sender that found nothing in flight).
     void post_flush();
+    /// A sender found nothing in flight: writes what is queued from this thread if it may (see
+    /// connection.cpp), and posts a flush for what is left. Unlocks `lock`.
+    void write_now(std::unique_lock<std::mutex>& lock);
 
     // On the I/O thread:
     void begin();
@@ -250,6 +253,7 @@ private:
     bool challenged_ = false;             // I/O thread only (after construction): our challenge is queued
     bool authenticating_ = false;         // I/O thread only: from a handshake that demands proof until open
     std::vector<std::byte> peer_nonce_;   // I/O thread only: the peer's challenge, once answered
+    int fd_ = -1;                         // the socket's descriptor (immutable; see write_now)
 
     mutable std::mutex mutex_;  // guards what follows, up to the atomics
     wire::frame_writer pending_;
@@ -258,6 +262,7 @@ private:
     bool flushing_ = true;     // a flush is posted or a write in flight (or not started): a send just appends
     std::size_t send_limit_;   // the largest payload the peer accepts
     std::size_t in_flight_ = 0;
+    std::size_t written_ahead_ = 0;  // bytes at pending_'s front a sender wrote itself (write_now)
     std::uint64_t frames_sent_ = 0;
     std::condition_variable drained_;  // a flush took the queue, or the connection ended
     std::size_t drain_waiters_ = 0;
@@ -277,6 +282,8 @@ private:
     std::atomic<std::uint64_t> frames_received_{0};
     std::atomic<std::uint64_t> ignored_{0};
     std::atomic<std::size_t> queued_{0};  // pending_'s size, for queued()
+    // Set by each read, cleared by a sender that writes itself: a hint only (write_now).
+    std::atomic<bool> heard_{false};
 };
 
 template <class Fill>
@@ -298,9 +305,7 @@ bool connection::send_with(Fill&& fill) {
     if (flushing_ || holding_) {
         return true;  // the flush in flight takes this frame too, or the opening will
     }
-    flushing_ = true;
-    lock.unlock();
-    post_flush();
+    write_now(lock);
     return true;
 }
 

@@ -124,8 +124,60 @@ TEST(connection, frames_sent_while_a_write_is_pending_go_in_one_write) {
         EXPECT_GT(p.a->stats().bytes_pending, 1000u);
     }
     ASSERT_TRUE(p.b_events->wait_for_messages(1000));
-    EXPECT_EQ(p.a->stats().writes, before + 1);
-    EXPECT_EQ(p.a->stats().bytes_pending, 0u);
+    // The first send wrote itself (the peer's hello had been heard); the 999 others, one write.
+    EXPECT_EQ(p.a->stats().writes, before + 2);
+    // The write's completion may run after b has read it all.
+    EXPECT_TRUE(troupe_test::eventually([&] { return p.a->stats().bytes_pending == 0; }));
+}
+
+TEST(connection, a_send_after_hearing_from_the_peer_is_written_by_the_sender_and_a_burst_is_not) {
+    troupe::system sys(small_system());
+    auto& io = sys.service<troupe::io_service>();
+    connected_pair p(io);
+    ASSERT_TRUE(p.open());  // a has read b's hello
+    const auto before = p.a->stats().writes;
+    {
+        io_hold hold(io);  // the I/O thread can write nothing meanwhile
+        ASSERT_TRUE(p.a->send(1, item(1)));
+        EXPECT_EQ(p.a->stats().writes, before + 1);
+        EXPECT_EQ(p.a->stats().bytes_pending, 0u);
+        // Nothing heard since: this one waits for the I/O thread.
+        ASSERT_TRUE(p.a->send(1, item(2)));
+        EXPECT_EQ(p.a->stats().writes, before + 1);
+        EXPECT_GT(p.a->stats().bytes_pending, 0u);
+    }
+    ASSERT_TRUE(p.b_events->wait_for_messages(2));
+    EXPECT_EQ(p.a->stats().writes, before + 2);
+    const auto got = p.b_events->messages();
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(number_of(got[0]), 1u);
+    EXPECT_EQ(number_of(got[1]), 2u);
+}
+
+TEST(connection, what_the_sender_could_not_write_itself_the_io_thread_writes_after_it) {
+    troupe::system sys(small_system());
+    auto& io = sys.service<troupe::io_service>();
+    connected_pair p(io);
+    ASSERT_TRUE(p.open());
+    // Larger than a socket pair's buffer: the sender's own write can only be partial.
+    std::vector<std::byte> big(std::size_t{4} << 20);
+    for (std::size_t i = 0; i < big.size(); ++i) {
+        big[i] = static_cast<std::byte>(i * 7 + i / 4096);
+    }
+    const auto before = p.a->stats();
+    {
+        io_hold hold(io);
+        ASSERT_TRUE(p.a->send(1, msg::yield{big}));
+        const auto now = p.a->stats();
+        EXPECT_EQ(now.writes, before.writes + 1);
+        EXPECT_GT(now.bytes_written, before.bytes_written);
+        EXPECT_LT(now.bytes_written - before.bytes_written, big.size());
+        ASSERT_TRUE(p.a->send(1, item(5)));  // behind the rest of the big one
+    }
+    ASSERT_TRUE(p.b_events->wait_for_messages(2));
+    const auto got = p.b_events->messages();
+    EXPECT_EQ(std::get<msg::yield>(got[0].body).value, big);
+    EXPECT_EQ(number_of(got[1]), 5u);
 }
 
 TEST(connection, frames_sent_before_start_follow_the_hello_in_the_first_write) {
