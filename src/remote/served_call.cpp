@@ -116,6 +116,20 @@ void served_call::add_credit(std::uint32_t items) {
     }
 }
 
+bool served_call::try_yield(std::vector<std::byte>& item) {
+    {
+        const std::lock_guard guard(lock_);
+        if (credit_ == 0) {
+            return false;
+        }
+        --credit_;
+    }
+    if (auto p = from_.lock()) {
+        p->send(dialog_, wire::msg::yield{std::move(item)});
+    }
+    return true;
+}
+
 task<void> served_call::yield(std::vector<std::byte> item) {
     for (;;) {
         future<void> more;

@@ -44,6 +44,7 @@ public:
 
     std::span<const std::byte> arguments() const noexcept override { return args_; }
     task<void> yield(std::vector<std::byte> item) override;
+    bool try_yield(std::vector<std::byte>& item) override;
     callee_channel& channel() noexcept override { return *this; }
 
     void send_started(std::vector<std::byte> value) override;

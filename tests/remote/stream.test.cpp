@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <optional>
 #include <stdexcept>
@@ -34,10 +35,23 @@ troupe::generator<int> forever() {
         co_yield i;
     }
 }
+/// Items the generator `counted` has made in this process (it counts before it yields).
+std::atomic<int> made{0};
+troupe::generator<int> counted() {
+    for (int i = 0;; ++i) {
+        made.fetch_add(1);
+        co_yield i;
+    }
+}
+int how_many_made() {
+    return made.load();
+}
 }  // namespace numbers
 TROUPE_EXPOSE(numbers, count);
 TROUPE_EXPOSE(numbers, words);
 TROUPE_EXPOSE(numbers, forever);
+TROUPE_EXPOSE(numbers, counted);
+TROUPE_EXPOSE(numbers, how_many_made);
 
 namespace {
 
@@ -68,6 +82,64 @@ TEST_F(RemoteStream, EveryItemArrivesInOrder) {
     });
     EXPECT_EQ(received, n);
     EXPECT_TRUE(in_order);
+}
+
+TEST_F(RemoteStream, AWindowOfOneCarriesEveryItemInOrder) {
+    constexpr int n = 300;
+    int received = 0;
+    bool in_order = true;
+    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
+        troupe::portal p = an.start_actor("producer", serving_numbers());
+        auto s = p.open_stream(troupe::stream_window{1}, &numbers::count, n);
+        while (std::optional<int> v = co_await s.next()) {
+            in_order = in_order && *v == received;
+            ++received;
+        }
+        co_await p.cancel_actor();
+    });
+    EXPECT_EQ(received, n);
+    EXPECT_TRUE(in_order);
+}
+
+TEST_F(RemoteStream, TheProducerRunsNoFurtherAheadThanTheWindow) {
+    constexpr int window = 8;
+    constexpr int taken = 3;
+    int made = 0;
+    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
+        troupe::portal p = an.start_actor("producer", serving_numbers());
+        auto s = p.open_stream<int>(troupe::stream_window{window}, "numbers", "counted");
+        for (int i = 0; i < taken; ++i) {
+            const std::optional<int> v = co_await s.next();
+            EXPECT_EQ(v, std::optional<int>(i));
+        }
+        // The producer makes items until its credit is spent: the window's 8 (the 3 taken have
+        // earned none back: credit is granted every half window, 4), plus the one it holds
+        // while it waits. Wait until it has made the window's worth, then look again.
+        while (made < window) {
+            made = co_await p.run(&numbers::how_many_made);
+        }
+        for (int i = 0; i < 20; ++i) {
+            made = co_await p.run(&numbers::how_many_made);
+        }
+        s.close();
+        co_await p.cancel_actor();
+    });
+    EXPECT_GE(made, window);
+    EXPECT_LE(made, window + 1);
+}
+
+TEST_F(RemoteStream, AWindowOfNoItemsIsAClearError) {
+    std::string what;
+    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
+        troupe::portal p = an.start_actor("producer", serving_numbers());
+        try {
+            auto s = p.open_stream(troupe::stream_window{0}, &numbers::count, 3);
+        } catch (const troupe::error& e) {
+            what = e.what();
+        }
+        co_await p.cancel_actor();
+    });
+    EXPECT_EQ(what, "portal.open_stream: a stream's window must be at least 1 item");
 }
 
 TEST_F(RemoteStream, TheProducersErrorEndsTheStream) {

@@ -77,10 +77,23 @@ public:
     }
 
     /// Starts the exposed generator `fn` there (a function returning troupe::generator<T>) and
-    /// gives the stream of what it yields. At most `window` items travel ahead of the consumer.
+    /// gives the stream of what it yields. At most default_stream_window items travel ahead of
+    /// the consumer; the overloads below taking a troupe::stream_window first choose another.
     template <class F, class... Args>
     requires std::is_function_v<F>
     auto open_stream(F* fn, Args&&... args) const {
+        return open_stream(stream_window{}, fn, std::forward<Args>(args)...);
+    }
+    /// As above, by name, for a generator of T.
+    template <class T, class... Args>
+    remote_stream<T> open_stream(std::string_view ns, std::string_view name, Args&&... args) const {
+        return open_stream<T>(stream_window{}, ns, name, std::forward<Args>(args)...);
+    }
+    /// As above, with at most `window.items` items ahead of the consumer (at least 1; a
+    /// troupe::error otherwise): the consumer buffers up to that many decoded items.
+    template <class F, class... Args>
+    requires std::is_function_v<F>
+    auto open_stream(stream_window window, F* fn, Args&&... args) const {
         using traits = remote::detail::function_traits<F*>;
         using item = typename traits::result;
         using parameters = typename traits::parameters;
@@ -90,16 +103,17 @@ public:
                       "portal.open_stream: the arguments do not match the function's parameters");
         const auto& entry = remote::detail::exposed_entry(reinterpret_cast<remote::detail::any_function>(fn));
         return stream_call<item>(remote::detail::target_name(entry.ns, entry.name),
-                                 wire::encode(parameters(std::forward<Args>(args)...)), default_stream_window);
+                                 wire::encode(parameters(std::forward<Args>(args)...)), checked(window));
     }
     /// As above, by name, for a generator of T.
     template <class T, class... Args>
-    remote_stream<T> open_stream(std::string_view ns, std::string_view name, Args&&... args) const {
+    remote_stream<T> open_stream(stream_window window, std::string_view ns, std::string_view name,
+                                 Args&&... args) const {
         using arguments = std::tuple<std::decay_t<Args>...>;
         static_assert(wire::serialisable<T>, "portal.open_stream<T>: T must be serialisable");
         static_assert(wire::serialisable<arguments>, "portal.open_stream: every argument must be serialisable");
         return stream_call<T>(remote::detail::target_name(ns, name),
-                              wire::encode(arguments(std::forward<Args>(args)...)), default_stream_window);
+                              wire::encode(arguments(std::forward<Args>(args)...)), checked(window));
     }
 
     /// Opens a context with the exposed coroutine `fn` there (one taking a troupe::stream_context&
@@ -184,6 +198,12 @@ private:
     static task<remote_context<R>> wait_started(std::shared_ptr<remote::detail::context_sink<R>> sink) {
         co_await sink->started_future();
         co_return remote_context<R>(std::move(sink));
+    }
+    static std::uint32_t checked(stream_window window) {
+        if (window.items == 0) {
+            throw error("portal.open_stream: a stream's window must be at least 1 item");
+        }
+        return window.items;
     }
     template <class T>
     remote_stream<T> stream_call(std::string target, std::vector<std::byte> args, std::uint32_t window) const {

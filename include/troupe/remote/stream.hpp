@@ -29,8 +29,17 @@
 
 namespace troupe {
 
-/// How many items a stream's producer may send ahead of its consumer.
-inline constexpr std::uint32_t default_stream_window = 256;
+/// How many items a stream's producer may send ahead of its consumer, unless the stream is
+/// opened with a troupe::stream_window. Small items are sent faster the larger it is (the
+/// consumer grants credit every half window: a round trip between the processes); the consumer
+/// buffers up to that many decoded items.
+inline constexpr std::uint32_t default_stream_window = 4096;
+
+/// The window of one stream (portal::open_stream): at most `items` items travel ahead of the
+/// consumer, at least 1.
+struct stream_window {
+    std::uint32_t items = default_stream_window;
+};
 
 namespace remote::detail {
 

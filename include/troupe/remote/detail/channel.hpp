@@ -47,6 +47,7 @@ public:
     /// An item arrived.
     void push(Item item) {
         std::optional<promise<std::optional<Item>>> waiting;
+        std::uint32_t grant = 0;
         {
             const std::lock_guard guard(lock_);
             if (!waiting_) {
@@ -54,8 +55,11 @@ public:
                 return;
             }
             waiting.swap(waiting_);
+            grant = consumed_one();
         }
-        consumed_one();
+        if (grant != 0) {
+            grant_(grant);
+        }
         waiting->set_value(std::move(item));
     }
     /// The producer has stopped (null) or failed (`e`): once the items queued are taken, next()
@@ -82,6 +86,7 @@ public:
     /// The next item, nullopt at the end. One next() at a time.
     future<std::optional<Item>> next() {
         promise<std::optional<Item>> p;
+        std::uint32_t grant = 0;
         {
             const std::lock_guard guard(lock_);
             if (waiting_) {
@@ -101,8 +106,11 @@ public:
             }
             p.set_value(std::move(items_.front()));
             items_.pop_front();
+            grant = consumed_one();
         }
-        consumed_one();
+        if (grant != 0) {
+            grant_(grant);
+        }
         return p.get_future();
     }
     /// True once end() was called.
@@ -112,18 +120,13 @@ public:
     }
 
 private:
-    void consumed_one() {
-        std::uint32_t grant = 0;
-        {
-            const std::lock_guard guard(lock_);
-            if (++consumed_ >= (window_ + 1) / 2 && !ended_) {
-                grant = consumed_;
-                consumed_ = 0;
-            }
+    /// Counts an item taken (under lock_); the credit to grant back now, if any (granted by
+    /// the caller once the lock is let go).
+    std::uint32_t consumed_one() {
+        if (++consumed_ < (window_ + 1) / 2 || ended_) {
+            return 0;
         }
-        if (grant != 0) {
-            grant_(grant);
-        }
+        return std::exchange(consumed_, 0);
     }
 
     const std::uint32_t window_;

@@ -80,6 +80,9 @@ public:
     virtual std::span<const std::byte> arguments() const noexcept = 0;
     /// Sends the next item of a stream; suspends while the caller has no credit left.
     virtual task<void> yield(std::vector<std::byte> item) = 0;
+    /// Sends the next item at once if the caller has credit left (true); else leaves `item` as it
+    /// is (false), for yield() to wait. Spares a coroutine per item while credit lasts.
+    virtual bool try_yield(std::vector<std::byte>& item) = 0;
     /// The callee's side of a context's dialog.
     virtual callee_channel& channel() noexcept = 0;
 };
@@ -152,7 +155,9 @@ task<std::vector<std::byte>> invoke(call_context& ctx) {
                 break;
             }
             std::vector<std::byte> encoded = wire::encode(*item);
-            co_await ctx.yield(std::move(encoded));
+            if (!ctx.try_yield(encoded)) {
+                co_await ctx.yield(std::move(encoded));
+            }
         }
         co_return std::vector<std::byte>{};
     }
