@@ -337,7 +337,7 @@ void peer::on_closed(connection&, const std::string& reason) {
     }
     for (auto& [dialog, sink] : calls) {
         sink->failed(std::make_exception_ptr(
-            actor_dead(who + ": the connection closed before the call ended (" + reason + ")")));
+            actor_dead(who + ": the connection closed before " + sink->awaited() + " (" + reason + ")")));
     }
     if (!opened_.satisfied()) {
         opened_.set_exception(std::make_exception_ptr(

@@ -208,6 +208,7 @@ public:
 
     void returned(std::span<const std::byte> value) override { coder_.complete(*reply_, value); }
     void failed(std::exception_ptr e) noexcept override { reply_->try_set_error(std::move(e)); }
+    const char* awaited() const noexcept override { return "the ask was answered"; }
     void failed_there(const std::string&, std::string type, std::string message, std::string) noexcept override {
         try {
             failed(error_from(who_, type, message));
@@ -280,6 +281,7 @@ public:
 
     /// Completes once the actor runs there; fails with why it could not be spawned.
     future<void> started_future() const { return started_.get_future(); }
+    const char* awaited() const noexcept override { return "the actor ended"; }
     /// The endpoint, made once the dialog has its id (null if the connection had closed).
     const counted_ptr<remote_actor>& actor() const noexcept { return actor_; }
 

@@ -1,6 +1,7 @@
 #include "remote/served_call.hpp"
 
 #include <troupe/async/await.hpp>
+#include <troupe/async/io_service.hpp>
 #include <troupe/core/actor.hpp>
 #include <troupe/core/errors.hpp>
 #include <troupe/core/system.hpp>
@@ -8,6 +9,7 @@
 #include "remote/peer.hpp"
 
 #include <cxxabi.h>
+#include <asio/post.hpp>
 
 #include <cstdlib>
 #include <exception>
@@ -79,6 +81,7 @@ void served_call::close_sending() {
 }
 
 void served_call::begin(troupe::system& sys) {
+    io_ = &sys.service<troupe::io_service>();
     spawn_options options;
     options.name.append(fn_.ns).append(".").append(fn_.name);
     ref<call_actor> a = sys.spawn<call_actor>(options, shared_from_this());
@@ -128,6 +131,16 @@ bool served_call::try_yield(std::vector<std::byte>& item) {
         p->send(dialog_, wire::msg::yield{std::move(item)});
     }
     return true;
+}
+
+task<void> served_call::take_a_turn() {
+    // Completed from the I/O thread, so the coroutine resumes in a later turn of the call's
+    // actor, on a fresh stack. (A turn of its own actor cannot be waited for: its mailbox waits
+    // for this coroutine.) If the system is shutting down the promise breaks, and the call ends.
+    promise<void> turn;
+    future<void> done = turn.get_future();
+    asio::post(io_->context(), [turn = std::move(turn)]() mutable { turn.set_value(); });
+    co_await done;
 }
 
 task<void> served_call::yield(std::vector<std::byte> item) {

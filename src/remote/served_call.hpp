@@ -19,8 +19,9 @@
 #include <vector>
 
 namespace troupe {
+class io_service;
 class system;
-}
+}  // namespace troupe
 
 namespace troupe::remote::detail {
 
@@ -45,6 +46,7 @@ public:
     std::span<const std::byte> arguments() const noexcept override { return args_; }
     task<void> yield(std::vector<std::byte> item) override;
     bool try_yield(std::vector<std::byte>& item) override;
+    task<void> take_a_turn() override;
     callee_channel& channel() noexcept override { return *this; }
 
     void send_started(std::vector<std::byte> value) override;
@@ -68,7 +70,8 @@ private:
     bool cancelled_ = false;
     bool stopped_sending_ = false;
     ref<actor> actor_;
-    encoded_inbound inbound_;  // a context's items from the caller
+    encoded_inbound inbound_;           // a context's items from the caller
+    troupe::io_service* io_ = nullptr;  // set by begin(): completes take_a_turn()
 };
 
 /// "std::invalid_argument": the type name of the exception being handled.

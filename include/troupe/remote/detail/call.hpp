@@ -46,6 +46,9 @@ public:
     /// The call ended without a value: a remote_actor_error, troupe::cancelled (after a cancel
     /// it asked for), troupe::actor_dead (the connection closed first), a decode error.
     virtual void failed(std::exception_ptr e) noexcept = 0;
+    /// What the caller waited for, for the error when the connection closes first
+    /// ("... closed before <this>").
+    virtual const char* awaited() const noexcept { return "the call ended"; }
     /// The callee's error reply, from the process actor `who`: by default failed() with a
     /// remote_actor_error.
     virtual void failed_there(const std::string& who, std::string type, std::string message,
