@@ -64,41 +64,32 @@ protected:
         o.enable = {"numbers"};
         return o;
     }
+    /// Streams count(n) through `window`; how many items came in order before the first that
+    /// did not (n if all did).
+    int count_in_order(troupe::stream_window window, int n) {
+        int in_order = 0;
+        bool ordered = true;
+        troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
+            troupe::portal p = an.start_actor("producer", serving_numbers());
+            auto s = p.open_stream(window, &numbers::count, n);
+            while (std::optional<int> v = co_await s.next()) {
+                ordered = ordered && *v == in_order;
+                in_order += ordered ? 1 : 0;
+            }
+            co_await p.cancel_actor();
+        });
+        return in_order;
+    }
 };
 
 TEST_F(RemoteStream, EveryItemArrivesInOrder) {
     // Many times the window: the producer waits for credit again and again.
     constexpr int n = 10 * static_cast<int>(troupe::default_stream_window) + 7;
-    int received = 0;
-    bool in_order = true;
-    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
-        troupe::portal p = an.start_actor("producer", serving_numbers());
-        auto s = p.open_stream(&numbers::count, n);
-        while (std::optional<int> v = co_await s.next()) {
-            in_order = in_order && *v == received;
-            ++received;
-        }
-        co_await p.cancel_actor();
-    });
-    EXPECT_EQ(received, n);
-    EXPECT_TRUE(in_order);
+    EXPECT_EQ(count_in_order(troupe::stream_window{}, n), n);
 }
 
 TEST_F(RemoteStream, AWindowOfOneCarriesEveryItemInOrder) {
-    constexpr int n = 300;
-    int received = 0;
-    bool in_order = true;
-    troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
-        troupe::portal p = an.start_actor("producer", serving_numbers());
-        auto s = p.open_stream(troupe::stream_window{1}, &numbers::count, n);
-        while (std::optional<int> v = co_await s.next()) {
-            in_order = in_order && *v == received;
-            ++received;
-        }
-        co_await p.cancel_actor();
-    });
-    EXPECT_EQ(received, n);
-    EXPECT_TRUE(in_order);
+    EXPECT_EQ(count_in_order(troupe::stream_window{1}, 300), 300);
 }
 
 TEST_F(RemoteStream, TheProducerRunsNoFurtherAheadThanTheWindow) {
