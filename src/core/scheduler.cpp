@@ -370,9 +370,8 @@ struct scheduler::impl {
             // by this worker when it parks next if it timed out (it searches first, and then
             // sees the slot filled); by another if this one was woken for other work, which may
             // hold it for long.
-            if (watchers.fetch_sub(1, std::memory_order_seq_cst) == 1 && !timed_out && any_next_waiting() &&
-                (idle.load(std::memory_order_seq_cst) >> 16) != 0) {
-                wake_one();
+            if (watchers.fetch_sub(1, std::memory_order_seq_cst) == 1 && !timed_out && any_next_waiting()) {
+                fill_next();  // as if filled now: wakes a parked worker if none watches
             }
         }
         w.park.store(0, std::memory_order_relaxed);

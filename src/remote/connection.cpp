@@ -176,11 +176,11 @@ connection::connection(private_tag, io_service& io, socket s, connection_options
       writing_(wire::max_frame_limit),
       proof_(options_.secret ? std::make_unique<proof>(*options_.secret) : nullptr),
       peer_address_(address_label(socket_)),
+      fd_(socket_.native_handle()),
       pending_(wire::max_frame_limit),
       held_(wire::max_frame_limit),
       send_limit_(options_.max_frame),
       label_(label_of(socket_)) {
-    fd_ = socket_.native_handle();
     if (&asio::query(socket_.get_executor(), asio::execution::context_as<asio::execution_context&>) != &context_) {
         throw error("troupe::remote: a connection's socket must belong to the system's io_service");
     }

@@ -253,7 +253,7 @@ private:
     bool challenged_ = false;             // I/O thread only (after construction): our challenge is queued
     bool authenticating_ = false;         // I/O thread only: from a handshake that demands proof until open
     std::vector<std::byte> peer_nonce_;   // I/O thread only: the peer's challenge, once answered
-    int fd_ = -1;                         // the socket's descriptor (immutable; see write_now)
+    const int fd_;                        // the socket's descriptor (see write_now)
 
     mutable std::mutex mutex_;  // guards what follows, up to the atomics
     wire::frame_writer pending_;

@@ -144,13 +144,12 @@ task<void> served_call::take_a_turn() {
 }
 
 task<void> served_call::yield(std::vector<std::byte> item) {
-    for (;;) {
+    while (!try_yield(item)) {
         future<void> more;
         {
             const std::lock_guard guard(lock_);
             if (credit_ > 0) {
-                --credit_;
-                break;
+                continue;  // granted since try_yield looked
             }
             // Several tasks of one context may be waiting: they share the wait, and each takes
             // its credit again once the caller has granted more.
@@ -160,9 +159,6 @@ task<void> served_call::yield(std::vector<std::byte> item) {
             more = credit_waiter_->get_future();
         }
         co_await more;  // cancelled with the call
-    }
-    if (auto p = from_.lock()) {
-        p->send(dialog_, wire::msg::yield{std::move(item)});
     }
 }
 
