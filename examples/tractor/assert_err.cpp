@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
     return troupe::run(argc, argv, [](troupe::system& sys) {
         std::string failed_actor;
         std::string failure;
+        std::string thrown_at;
         try {
             troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
                 for (int i = 0; i < 3; ++i) {
@@ -46,12 +47,16 @@ int main(int argc, char** argv) {
                 std::cout << "  " << e.what() << '\n';
                 failed_actor = e.actor();
                 failure = e.type() + ": " + e.message();
+                thrown_at = e.backtrace().substr(0, e.backtrace().find('\n'));  // its first frame
+                std::cout << "  thrown at " << thrown_at << '\n';
             }
             check(group.errors().size() == 1, "one error: the daemons' cancellation is not an error");
         }
 
         check(failed_actor.rfind("extra#", 0) == 0, "the error names the actor it was raised in");
         check(failure == "std::logic_error: assert 0", "and carries the exception's type and message");
+        // The examples are linked with -rdynamic (ENABLE_EXPORTS), so the frame has a name.
+        check(thrown_at.rfind("#0 faulty::assert_err()", 0) == 0, "and where it was thrown");
         check(example::no_child_left(), "the three daemons were cancelled: no child is left");
         return example::exit_status();
     });

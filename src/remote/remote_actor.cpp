@@ -14,6 +14,7 @@
 #include "remote/peer.hpp"
 #include "remote/runtime.hpp"
 #include "remote/served_call.hpp"
+#include "remote/thrown.hpp"
 
 #include <cxxabi.h>
 #include <algorithm>
@@ -41,7 +42,8 @@ exit_record record_of(const exit_reason& r) {
 
 /// The exception a remote error stands for here: troupe's own errors keep their type (an ask
 /// of a dead actor fails with actor_dead wherever the actor is); others are remote_actor_errors.
-std::exception_ptr error_from(const std::string& who, const std::string& type, const std::string& message) {
+std::exception_ptr error_from(const std::string& who, const std::string& type, const std::string& message,
+                              std::string backtrace = {}) {
     if (type == "troupe::actor_dead") {
         return std::make_exception_ptr(actor_dead(message));
     }
@@ -51,7 +53,7 @@ std::exception_ptr error_from(const std::string& who, const std::string& type, c
     if (type == "troupe::unhandled_message") {
         return std::make_exception_ptr(unhandled_message(message));
     }
-    return std::make_exception_ptr(remote_actor_error(who, type, message));
+    return std::make_exception_ptr(remote_actor_error(who, type, message, std::move(backtrace)));
 }
 
 exit_reason reason_from(const std::string& who, const exit_record& r) {
@@ -65,17 +67,6 @@ exit_reason reason_from(const std::string& who, const exit_record& r) {
         reason.error = error_from(who, reason.error_type, reason.message);
     }
     return reason;
-}
-
-/// The message of an exception, and its type name.
-std::pair<std::string, std::string> describe_error(const std::exception_ptr& e) {
-    try {
-        std::rethrow_exception(e);
-    } catch (const std::exception& x) {
-        return {current_exception_type(), x.what()};
-    } catch (...) {
-        return {current_exception_type(), "an exception that is not a std::exception"};
-    }
 }
 
 /// The registry of exposed actor classes, filled at static initialisation.
@@ -209,9 +200,10 @@ public:
     void returned(std::span<const std::byte> value) override { coder_.complete(*reply_, value); }
     void failed(std::exception_ptr e) noexcept override { reply_->try_set_error(std::move(e)); }
     const char* awaited() const noexcept override { return "the ask was answered"; }
-    void failed_there(const std::string&, std::string type, std::string message, std::string) noexcept override {
+    void failed_there(const std::string&, std::string type, std::string message,
+                      std::string backtrace) noexcept override {
         try {
-            failed(error_from(who_, type, message));
+            failed(error_from(who_, type, message, std::move(backtrace)));
         } catch (...) {
             failed(std::current_exception());
         }
@@ -306,9 +298,9 @@ public:
         why.what = exit_reason::kind::failed;
         if (!started_.satisfied()) {
             // It never ran: why not is its exit reason (the supervisor of a process child sees it).
-            auto [type, message] = describe_error(e);
-            why.error_type = std::move(type);
-            why.message = std::move(message);
+            exception_description d = describe_exception(e);
+            why.error_type = std::move(d.type);
+            why.message = std::move(d.message);
             why.error = e;
             started_.set_exception(std::move(e));
         } else {
@@ -402,8 +394,8 @@ void send_reply(const reply_route& route, std::vector<std::byte> value) {
 
 void send_failure(const reply_route& route, const std::exception_ptr& e) {
     if (auto p = route.to.lock()) {
-        auto [type, message] = describe_error(e);
-        p->send(route.dialog, wire::msg::error{std::move(type), std::move(message), {}});
+        auto [type, message, backtrace] = describe_exception(e);
+        p->send(route.dialog, wire::msg::error{std::move(type), std::move(message), std::move(backtrace)});
     }
 }
 
@@ -454,8 +446,9 @@ void peer::host(std::uint64_t dialog, wire::msg::spawn_actor&& s) {
                 return;
             }
         } catch (...) {
-            auto [error_type, message] = describe_error(std::current_exception());
-            refuse(std::move(error_type), std::move(message));
+            auto [error_type, message, backtrace] = describe_current_exception();
+            connection_->send(dialog,
+                              wire::msg::error{std::move(error_type), std::move(message), std::move(backtrace)});
             return;
         }
     }

@@ -7,13 +7,11 @@
 #include <troupe/core/system.hpp>
 
 #include "remote/peer.hpp"
+#include "remote/thrown.hpp"
 
-#include <cxxabi.h>
 #include <asio/post.hpp>
 
-#include <cstdlib>
 #include <exception>
-#include <typeinfo>
 #include <utility>
 
 namespace troupe::remote::detail {
@@ -35,18 +33,6 @@ private:
 };
 
 }  // namespace
-
-std::string current_exception_type() {
-    const std::type_info* type = abi::__cxa_current_exception_type();
-    if (type == nullptr) {
-        return {};
-    }
-    int status = 0;
-    char* readable = abi::__cxa_demangle(type->name(), nullptr, nullptr, &status);
-    std::string name = status == 0 && readable != nullptr ? readable : type->name();
-    std::free(readable);
-    return name;
-}
 
 served_call::served_call(std::weak_ptr<peer> from, std::uint64_t dialog, const exposed_function& fn,
                          std::vector<std::byte> args, std::uint32_t credit)
@@ -170,10 +156,9 @@ task<void> served_call::run() {
         result = co_await fn_.invoke(*this);
     } catch (const troupe::cancelled&) {
         cancelled = true;
-    } catch (const std::exception& e) {
-        failure = wire::msg::error{current_exception_type(), e.what(), {}};
     } catch (...) {
-        failure = wire::msg::error{current_exception_type(), "an exception that is not a std::exception", {}};
+        auto [type, message, backtrace] = describe_current_exception();
+        failure = wire::msg::error{std::move(type), std::move(message), std::move(backtrace)};
     }
     inbound_.end(std::make_exception_ptr(troupe::cancelled("the call has ended")));
     if (auto p = from_.lock()) {

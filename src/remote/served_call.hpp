@@ -74,7 +74,4 @@ private:
     troupe::io_service* io_ = nullptr;  // set by begin(): completes take_a_turn()
 };
 
-/// "std::invalid_argument": the type name of the exception being handled.
-std::string current_exception_type();
-
 }  // namespace troupe::remote::detail

@@ -156,6 +156,7 @@ TEST_F(RemoteActor, WorksFromAThreadThatIsNoActor) {
 TEST_F(RemoteActor, AHandlersExceptionReachesTheAsker) {
     std::string type;
     std::string message;
+    std::string backtrace;
     troupe::open_actor_nursery(sys, [&](troupe::actor_nursery& an) -> troupe::task<void> {
         troupe::portal p = an.start_actor("host");
         troupe::ref<counter> c = co_await p.spawn<counter>(3, std::string("x"));
@@ -164,11 +165,14 @@ TEST_F(RemoteActor, AHandlersExceptionReachesTheAsker) {
         } catch (const troupe::remote_actor_error& e) {
             type = e.type();
             message = e.message();
+            backtrace = e.backtrace();
         }
         co_await p.cancel_actor();
     });
     EXPECT_EQ(type, "std::invalid_argument");
     EXPECT_EQ(message, "division of 3 by zero");
+    // Where it was thrown, by name: the test executables export their symbols (-rdynamic).
+    EXPECT_EQ(backtrace.rfind("#0 counting::counter::handle(counting::divide)", 0), 0U) << backtrace;
 }
 
 TEST_F(RemoteActor, StopEndsItAndLaterSendsAreRefused) {

@@ -107,6 +107,9 @@ TEST_F(ActorNursery, AChildsExceptionReachesTheParentAsRemoteActorError) {
             EXPECT_EQ(e.type(), "std::invalid_argument");
             EXPECT_EQ(e.message(), "no: too early");
             EXPECT_EQ(e.actor().rfind("grumpy#", 0), 0U) << e.actor();
+            // The first frame is the function that threw (the test executables are linked with
+            // -rdynamic, so their functions have names).
+            EXPECT_EQ(e.backtrace().rfind("#0 cellar::refuse(", 0), 0U) << e.backtrace();
         }
     }
 }

@@ -21,7 +21,9 @@ public:
     const std::string& type() const noexcept { return type_; }
     /// Its what() there.
     const std::string& message() const noexcept { return message_; }
-    /// Where it was thrown, as text (empty if the remote side had none).
+    /// Where it was thrown, as text: one frame a line, the throwing function first
+    /// ("#0 cellar::open_door(int)+0x2e (cellar)\n#1 ..."); empty for an exception that is not a
+    /// std::exception. Functions have names where the executable exports its symbols (-rdynamic).
     const std::string& backtrace() const noexcept { return backtrace_; }
 
 private:
