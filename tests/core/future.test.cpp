@@ -212,6 +212,12 @@ TEST(future, ready_and_failed_futures_are_made_complete) {
     auto failed = troupe::make_failed_future<int>(std::invalid_argument("bad"));
     EXPECT_TRUE(failed.failed());
     EXPECT_THROW((void)failed.get(0s), std::invalid_argument);
+    // An exception_ptr is the error itself, not a value to throw.
+    auto passed_on = troupe::make_failed_future<int>(std::make_exception_ptr(std::out_of_range("far")));
+    EXPECT_THROW((void)passed_on.get(0s), std::out_of_range);
+    troupe::promise<void> p;
+    p.set_error(std::make_exception_ptr(std::domain_error("d")));
+    EXPECT_THROW(p.get_future().get(0s), std::domain_error);
 }
 
 // FU-07: a future may hold another future; nothing flattens it.

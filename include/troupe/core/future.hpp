@@ -191,10 +191,14 @@ public:
     }
     /// Completes the future with an error; throws promise_already_satisfied the second time.
     void set_exception(std::exception_ptr e) { state().set_error(std::move(e)); }
-    /// Completes the future with an error made from `e`.
+    /// Completes the future with an error made from `e` (an exception_ptr is stored as it is).
     template <class E>
     void set_error(E e) {
-        set_exception(std::make_exception_ptr(std::move(e)));
+        if constexpr (std::is_same_v<E, std::exception_ptr>) {
+            set_exception(std::move(e));
+        } else {
+            set_exception(std::make_exception_ptr(std::move(e)));
+        }
     }
     /// True when this promise still has a state (it was not moved from).
     bool valid() const noexcept { return static_cast<bool>(s_); }
@@ -247,7 +251,7 @@ inline future<void> make_ready_future() {
     p.set_value();
     return p.get_future();
 }
-/// A future that already holds the error `e`.
+/// A future that already holds the error `e` (an exception, or an exception_ptr).
 template <class T, class E>
 future<T> make_failed_future(E e) {
     promise<T> p;
