@@ -2,7 +2,7 @@
 include(CMakePackageConfigHelpers)
 
 install(DIRECTORY include/troupe DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
-install(TARGETS troupe_core troupe_async troupe_testing troupe_supervision troupe_wire troupe_remote EXPORT troupe-targets
+install(TARGETS troupe_core troupe_async troupe_testing troupe_supervision troupe_wire troupe_remote troupe_streams EXPORT troupe-targets
         ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
         LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
         INCLUDES DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -1,0 +1,158 @@
+#pragma once
+/// \file
+/// broker: where a stream app's records live. Topics are divided into partitions; a partition
+/// is an ordered log in which every record has an offset. Consumers join consumer groups: the
+/// members of a group share the partitions of the topics they read, each partition read by
+/// one member, and the group stores how far it has come in each partition (its committed
+/// offset: the next offset to read). This is the shape of Kafka and of NATS JetStream, so an
+/// app's code does not change with the broker.
+///
+///     auto b = troupe::streams::open_broker("memory://");   // the process's embedded broker
+///     b->create_topic("orders", 4);
+///     auto where = b->produce({.topic = "orders", .key = bytes_of("alice"), .value = bytes_of("1")}).get();
+///     auto c = b->subscribe("billing", {"orders"});          // a member of the group "billing"
+///     for (const auto& r : c->fetch(100).get()) { ...; }     // waits until there is a record
+///     c->commit({{{"orders", where.partition}, where.offset + 1}});
+
+#include <troupe/core/future.hpp>
+
+#include <compare>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace troupe::streams {
+
+/// A record's key, value or header value: bytes, encoded by a codec.
+using bytes = std::vector<std::byte>;
+
+/// The bytes of `text`, for keys and values in tests and tools.
+bytes bytes_of(std::string_view text);
+
+/// One partition of one topic.
+struct topic_partition {
+    std::string topic;
+    std::uint32_t partition = 0;
+    auto operator<=>(const topic_partition&) const = default;
+};
+
+/// "orders/3", as logs and errors name a partition.
+std::string to_string(const topic_partition& tp);
+
+/// A named value travelling with a record.
+struct header {
+    std::string name;
+    bytes value;
+    bool operator==(const header&) const = default;
+};
+
+/// A record as a partition stores it and a consumer reads it.
+struct record {
+    std::string topic;
+    std::uint32_t partition = 0;
+    std::uint64_t offset = 0;
+    std::int64_t timestamp_ms = 0;  ///< milliseconds since the epoch (given, or the time of produce)
+    bytes key;
+    bytes value;
+    std::vector<header> headers;
+};
+/// Records are shared between the log and every consumer that reads them, never copied.
+using record_ptr = std::shared_ptr<const record>;
+
+/// A record to append.
+struct outgoing {
+    std::string topic;
+    /// The partition; if none, the key's hash picks one, and a record without a key goes to the
+    /// partitions in turn.
+    std::optional<std::uint32_t> partition{};
+    bytes key{};
+    bytes value{};
+    std::vector<header> headers{};
+    std::optional<std::int64_t> timestamp_ms{};  ///< if none, the time of produce
+};
+
+/// Where a produced record went.
+struct record_metadata {
+    std::string topic;
+    std::uint32_t partition = 0;
+    std::uint64_t offset = 0;
+    std::int64_t timestamp_ms = 0;
+};
+
+/// The partition a key goes to among `partitions`: a hash of its bytes (32-bit FNV-1a) that
+/// every process and every broker computes alike.
+std::uint32_t partition_for_key(const bytes& key, std::uint32_t partitions) noexcept;
+
+class consumer;
+
+/// A broker: topics, producing into them, and consumer groups reading them. Thread-safe.
+class broker {
+public:
+    virtual ~broker() = default;
+
+    /// Creates `topic` with `partitions` partitions (at least 1). Creating it again with the
+    /// same count does nothing; with another count it is a troupe::error.
+    virtual void create_topic(const std::string& topic, std::uint32_t partitions) = 0;
+    /// The partition count of `topic`; none if it does not exist.
+    virtual std::optional<std::uint32_t> partitions(const std::string& topic) const = 0;
+    /// The names of all topics, sorted.
+    virtual std::vector<std::string> topics() const = 0;
+    /// The offset the next record of `tp` will get (its log's end); troupe::error if no such
+    /// partition.
+    virtual std::uint64_t end_offset(const topic_partition& tp) const = 0;
+
+    /// Appends a record to its topic. The future gives where it went once the broker holds it;
+    /// it fails with troupe::error for a topic that does not exist or a partition out of range.
+    virtual future<record_metadata> produce(outgoing r) = 0;
+
+    /// A new member of consumer group `group`, reading `topics` (which must exist). The group's
+    /// partitions are shared out again among its members, this one included.
+    virtual std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) = 0;
+    /// What `group` has committed for `tp`: the next offset it will read; none before its
+    /// first commit.
+    virtual std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const = 0;
+};
+
+/// One member of a consumer group. Its methods may be called from any thread, one fetch at a
+/// time.
+class consumer {
+public:
+    virtual ~consumer() = default;
+
+    /// The partitions this member reads now, sorted.
+    virtual std::vector<topic_partition> assignment() const = 0;
+    /// How often the group's partitions have been shared out (grows with every change).
+    virtual std::uint64_t generation() const = 0;
+
+    /// Up to `max` records (at least 1) of this member's partitions, each partition's in
+    /// order, from where it has read: on being given a partition, from the group's committed
+    /// offset, or the partition's start if there is none. The future completes once at least one
+    /// record is there. It fails with troupe::error if this member leaves the group meanwhile,
+    /// or if another fetch of it is still waiting.
+    virtual future<std::vector<record_ptr>> fetch(std::size_t max) = 0;
+
+    /// Stores the group's position in these partitions (each the next offset to read), which
+    /// must be partitions of this member. troupe::error otherwise.
+    virtual void commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) = 0;
+
+    /// Stops fetching from `tp` until resume(): a slow reader of one partition holds back only
+    /// that partition. Both do nothing for a partition this member does not read.
+    virtual void pause(const topic_partition& tp) = 0;
+    virtual void resume(const topic_partition& tp) = 0;
+
+    /// Leaves the group (its partitions go to the other members); a waiting fetch fails.
+    /// Idempotent; the destructor does it too.
+    virtual void close() = 0;
+};
+
+/// The broker at `url`: "memory://" is this process's embedded broker (every call gives the
+/// same one), "memory://name" another embedded broker of that name. troupe::error for any other
+/// URL, naming the schemes there are.
+std::shared_ptr<broker> open_broker(std::string_view url);
+
+}  // namespace troupe::streams

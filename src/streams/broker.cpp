@@ -1,0 +1,51 @@
+#include <troupe/streams/broker.hpp>
+
+#include <troupe/core/errors.hpp>
+
+#include "streams/memory_broker.hpp"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+#include <string>
+
+namespace troupe::streams {
+
+bytes bytes_of(std::string_view text) {
+    bytes b(text.size());
+    std::transform(text.begin(), text.end(), b.begin(), [](char c) { return static_cast<std::byte>(c); });
+    return b;
+}
+
+std::string to_string(const topic_partition& tp) {
+    return tp.topic + "/" + std::to_string(tp.partition);
+}
+
+std::uint32_t partition_for_key(const bytes& key, std::uint32_t partitions) noexcept {
+    std::uint32_t h = 2166136261U;
+    for (std::byte b : key) {
+        h ^= static_cast<std::uint32_t>(b);
+        h *= 16777619U;
+    }
+    return partitions == 0 ? 0 : h % partitions;
+}
+
+std::shared_ptr<broker> open_broker(std::string_view url) {
+    constexpr std::string_view memory = "memory://";
+    if (url.substr(0, memory.size()) != memory) {
+        throw error("streams: no broker for '" + std::string(url) + "' (known: memory://, memory://<name>)");
+    }
+    // Embedded brokers live as long as the process: records produced by one app are there for
+    // the next one that opens the same URL, as with a broker outside the process.
+    static std::mutex lock;
+    static std::map<std::string, std::shared_ptr<detail::memory_broker>, std::less<>> brokers;
+    const std::string name(url.substr(memory.size()));
+    const std::lock_guard guard(lock);
+    auto& b = brokers[name];
+    if (!b) {
+        b = std::make_shared<detail::memory_broker>(name);
+    }
+    return b;
+}
+
+}  // namespace troupe::streams

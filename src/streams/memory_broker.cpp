@@ -1,0 +1,359 @@
+// memory_broker: one mutex guards the logs, the groups and their members' positions. A change
+// that lets a waiting fetch complete (a produce, a resume, a new assignment) takes that fetch's
+// records under the lock and completes its promise after unlocking, so no continuation runs
+// under the lock.
+
+#include "streams/memory_broker.hpp"
+
+#include <troupe/core/errors.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+
+namespace troupe::streams::detail {
+
+namespace {
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+// --- broker ----------------------------------------------------------------------------------
+
+void memory_broker::create_topic(const std::string& topic, std::uint32_t partitions) {
+    if (topic.empty()) {
+        throw error("memory broker: a topic needs a name");
+    }
+    if (partitions == 0) {
+        throw error("memory broker: topic '" + topic + "' needs at least 1 partition");
+    }
+    const std::lock_guard guard(lock_);
+    auto it = topics_.find(topic);
+    if (it != topics_.end()) {
+        if (it->second.partitions.size() != partitions) {
+            throw error("memory broker: topic '" + topic + "' exists with " +
+                        std::to_string(it->second.partitions.size()) + " partitions, not " +
+                        std::to_string(partitions));
+        }
+        return;
+    }
+    topics_[topic].partitions.resize(partitions);
+}
+
+std::optional<std::uint32_t> memory_broker::partitions(const std::string& topic) const {
+    const std::lock_guard guard(lock_);
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint32_t>(it->second.partitions.size());
+}
+
+std::vector<std::string> memory_broker::topics() const {
+    const std::lock_guard guard(lock_);
+    std::vector<std::string> names;
+    for (const auto& [name, log] : topics_) {
+        names.push_back(name);
+    }
+    return names;
+}
+
+const memory_broker::topic_log& memory_broker::topic_of(const std::string& topic) const {
+    auto it = topics_.find(topic);
+    if (it == topics_.end()) {
+        throw error("memory broker: no topic '" + topic + "'");
+    }
+    return it->second;
+}
+
+std::uint64_t memory_broker::end_offset(const topic_partition& tp) const {
+    const std::lock_guard guard(lock_);
+    const topic_log& log = topic_of(tp.topic);
+    if (tp.partition >= log.partitions.size()) {
+        throw error("memory broker: no partition " + to_string(tp) + " (the topic has " +
+                    std::to_string(log.partitions.size()) + ")");
+    }
+    return log.partitions[tp.partition].size();
+}
+
+future<record_metadata> memory_broker::produce(outgoing r) {
+    std::vector<delivery> out;
+    record_metadata where;
+    try {
+        const std::unique_lock guard(lock_);
+        auto it = topics_.find(r.topic);
+        if (it == topics_.end()) {
+            throw error("memory broker: cannot produce to '" + r.topic + "': no such topic");
+        }
+        topic_log& log = it->second;
+        const auto count = static_cast<std::uint32_t>(log.partitions.size());
+        std::uint32_t p = 0;
+        if (r.partition) {
+            if (*r.partition >= count) {
+                throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
+                            r.topic + "', which has " + std::to_string(count));
+            }
+            p = *r.partition;
+        } else if (!r.key.empty()) {
+            p = partition_for_key(r.key, count);
+        } else {
+            p = log.next_in_turn;
+            log.next_in_turn = (log.next_in_turn + 1) % count;
+        }
+        auto& partition = log.partitions[p];
+        auto stored = std::make_shared<record>();
+        stored->topic = r.topic;
+        stored->partition = p;
+        stored->offset = partition.size();
+        stored->timestamp_ms = r.timestamp_ms ? *r.timestamp_ms : now_ms();
+        stored->key = std::move(r.key);
+        stored->value = std::move(r.value);
+        stored->headers = std::move(r.headers);
+        where = {stored->topic, p, stored->offset, stored->timestamp_ms};
+        partition.push_back(std::move(stored));
+
+        const topic_partition tp{r.topic, p};
+        for (auto& [name, g] : groups_) {
+            for (memory_consumer* m : g.members) {
+                if (m->waiting_ && m->positions_.count(tp) != 0) {
+                    serve_waiting(*m, out);
+                }
+            }
+        }
+    } catch (...) {
+        return make_failed_future<record_metadata>(std::current_exception());
+    }
+    complete(out);
+    return make_ready_future(std::move(where));
+}
+
+std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std::vector<std::string> topics) {
+    if (group.empty()) {
+        throw error("memory broker: a consumer group needs a name");
+    }
+    if (topics.empty()) {
+        throw error("memory broker: a member of group '" + group + "' must read at least one topic");
+    }
+    std::sort(topics.begin(), topics.end());
+    topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
+    std::unique_ptr<memory_consumer> member;
+    std::vector<delivery> out;
+    {
+        const std::lock_guard guard(lock_);
+        for (const auto& t : topics) {
+            (void)topic_of(t);  // throws for a topic that does not exist
+        }
+        member = std::make_unique<memory_consumer>(shared_from_this(), group, std::move(topics));
+        group_state& g = groups_[group];
+        g.members.push_back(member.get());
+        share_out(g, out);
+    }
+    complete(out);
+    return member;
+}
+
+std::optional<std::uint64_t> memory_broker::committed(const std::string& group, const topic_partition& tp) const {
+    const std::lock_guard guard(lock_);
+    auto g = groups_.find(group);
+    if (g == groups_.end()) {
+        return std::nullopt;
+    }
+    auto it = g->second.committed.find(tp);
+    if (it == g->second.committed.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void memory_broker::share_out(group_state& g, std::vector<delivery>& out) {
+    // Partition p of every topic goes to the p-th (modulo) of the members reading that topic,
+    // in the order they joined: topics with the same partition count are read partition by
+    // partition by the same member (what joins of co-partitioned topics need).
+    ++g.generation;
+    std::map<memory_consumer*, std::map<topic_partition, std::uint64_t>> next;
+    for (memory_consumer* m : g.members) {
+        next[m];
+    }
+    std::set<std::string> read;
+    for (memory_consumer* m : g.members) {
+        read.insert(m->topics_.begin(), m->topics_.end());
+    }
+    for (const std::string& topic : read) {
+        std::vector<memory_consumer*> readers;
+        std::copy_if(g.members.begin(), g.members.end(), std::back_inserter(readers),
+                     [&](memory_consumer* m) { return m->reads(topic); });
+        const auto count = static_cast<std::uint32_t>(topic_of(topic).partitions.size());
+        for (std::uint32_t p = 0; p < count; ++p) {
+            memory_consumer* owner = readers[p % readers.size()];
+            const topic_partition tp{topic, p};
+            auto kept = owner->positions_.find(tp);
+            std::uint64_t from = 0;
+            if (kept != owner->positions_.end()) {
+                from = kept->second;  // it keeps the partition, and where it was
+            } else if (auto c = g.committed.find(tp); c != g.committed.end()) {
+                from = c->second;
+            }
+            next[owner][tp] = from;
+        }
+    }
+    for (memory_consumer* m : g.members) {
+        m->positions_ = std::move(next[m]);
+        std::erase_if(m->paused_, [&](const topic_partition& tp) { return m->positions_.count(tp) == 0; });
+        m->generation_ = g.generation;
+        m->first_ = 0;
+        if (m->waiting_) {
+            serve_waiting(*m, out);
+        }
+    }
+}
+
+void memory_broker::serve_waiting(memory_consumer& m, std::vector<delivery>& out) {
+    std::vector<record_ptr> records = m.take(m.waiting_max_);
+    if (!records.empty()) {
+        out.push_back({std::move(*m.waiting_), std::move(records)});
+        m.waiting_.reset();
+    }
+}
+
+void memory_broker::complete(std::vector<delivery>& out) {
+    for (auto& d : out) {
+        d.to.set_value(std::move(d.records));
+    }
+}
+
+// --- consumer --------------------------------------------------------------------------------
+
+bool memory_consumer::reads(const std::string& topic) const {
+    return std::binary_search(topics_.begin(), topics_.end(), topic);
+}
+
+std::vector<record_ptr> memory_consumer::take(std::size_t max) {
+    std::vector<record_ptr> records;
+    if (positions_.empty()) {
+        return records;
+    }
+    const std::size_t n = positions_.size();
+    auto it = std::next(positions_.begin(), static_cast<std::ptrdiff_t>(first_ % n));
+    for (std::size_t k = 0; k < n && records.size() < max; ++k) {
+        auto& [tp, position] = *it;
+        if (paused_.count(tp) == 0) {
+            const auto& log = broker_->topics_.find(tp.topic)->second.partitions[tp.partition];
+            while (position < log.size() && records.size() < max) {
+                records.push_back(log[position]);
+                ++position;
+            }
+        }
+        if (++it == positions_.end()) {
+            it = positions_.begin();
+        }
+    }
+    first_ = (first_ + 1) % n;  // the next take starts one partition further
+    return records;
+}
+
+std::vector<topic_partition> memory_consumer::assignment() const {
+    const std::lock_guard guard(broker_->lock_);
+    std::vector<topic_partition> tps;
+    for (const auto& [tp, position] : positions_) {
+        tps.push_back(tp);
+    }
+    return tps;
+}
+
+std::uint64_t memory_consumer::generation() const {
+    const std::lock_guard guard(broker_->lock_);
+    return generation_;
+}
+
+future<std::vector<record_ptr>> memory_consumer::fetch(std::size_t max) {
+    const std::lock_guard guard(broker_->lock_);
+    if (max == 0) {
+        return make_failed_future<std::vector<record_ptr>>(error("memory broker: a fetch of 0 records"));
+    }
+    if (closed_) {
+        return make_failed_future<std::vector<record_ptr>>(
+            error("memory broker: a member of group '" + group_ + "' fetched after leaving it"));
+    }
+    if (waiting_) {
+        return make_failed_future<std::vector<record_ptr>>(
+            error("memory broker: a member of group '" + group_ + "' fetched while its previous fetch still waits"));
+    }
+    std::vector<record_ptr> records = take(max);
+    if (!records.empty()) {
+        return make_ready_future(std::move(records));
+    }
+    waiting_.emplace();
+    waiting_max_ = max;
+    return waiting_->get_future();
+}
+
+void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) {
+    const std::lock_guard guard(broker_->lock_);
+    if (closed_) {
+        throw error("memory broker: a member of group '" + group_ + "' committed after leaving it");
+    }
+    for (const auto& [tp, offset] : offsets) {
+        if (positions_.count(tp) == 0) {
+            throw error("memory broker: a member of group '" + group_ + "' committed " + to_string(tp) +
+                        ", which it does not read");
+        }
+        const std::uint64_t end = broker_->topics_.find(tp.topic)->second.partitions[tp.partition].size();
+        if (offset > end) {
+            throw error("memory broker: a commit of " + to_string(tp) + " at offset " + std::to_string(offset) +
+                        ", past its end (" + std::to_string(end) + ")");
+        }
+    }
+    auto& g = broker_->groups_.at(group_);
+    for (const auto& [tp, offset] : offsets) {
+        g.committed[tp] = offset;
+    }
+}
+
+void memory_consumer::pause(const topic_partition& tp) {
+    const std::lock_guard guard(broker_->lock_);
+    if (positions_.count(tp) != 0) {
+        paused_.insert(tp);
+    }
+}
+
+void memory_consumer::resume(const topic_partition& tp) {
+    std::vector<memory_broker::delivery> out;
+    {
+        const std::lock_guard guard(broker_->lock_);
+        if (paused_.erase(tp) != 0 && waiting_) {
+            broker_->serve_waiting(*this, out);
+        }
+    }
+    memory_broker::complete(out);
+}
+
+void memory_consumer::close() {
+    std::optional<promise<std::vector<record_ptr>>> abandoned;
+    std::vector<memory_broker::delivery> out;
+    {
+        const std::lock_guard guard(broker_->lock_);
+        if (closed_) {
+            return;
+        }
+        closed_ = true;
+        abandoned.swap(waiting_);
+        positions_.clear();
+        paused_.clear();
+        auto& g = broker_->groups_.at(group_);  // it joined when it was made
+        std::erase(g.members, this);
+        if (!g.members.empty()) {
+            broker_->share_out(g, out);
+        }
+    }
+    if (abandoned) {
+        abandoned->set_exception(std::make_exception_ptr(
+            error("memory broker: the member of group '" + group_ + "' left the group while its fetch waited")));
+    }
+    memory_broker::complete(out);
+}
+
+}  // namespace troupe::streams::detail

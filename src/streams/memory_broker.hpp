@@ -1,0 +1,97 @@
+#pragma once
+/// \file
+/// memory_broker: the embedded broker ("memory://"): partitioned logs in this process's
+/// memory, consumer groups sharing partitions out among their members, committed offsets.
+
+#include <troupe/streams/broker.hpp>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace troupe::streams::detail {
+
+class memory_consumer;
+
+class memory_broker final : public broker, public std::enable_shared_from_this<memory_broker> {
+public:
+    explicit memory_broker(std::string name) : name_(std::move(name)) {}
+
+    void create_topic(const std::string& topic, std::uint32_t partitions) override;
+    std::optional<std::uint32_t> partitions(const std::string& topic) const override;
+    std::vector<std::string> topics() const override;
+    std::uint64_t end_offset(const topic_partition& tp) const override;
+    future<record_metadata> produce(outgoing r) override;
+    std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) override;
+    std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const override;
+
+private:
+    friend class memory_consumer;
+
+    struct topic_log {
+        std::vector<std::vector<record_ptr>> partitions;
+        std::uint32_t next_in_turn = 0;  // for records with neither key nor partition
+    };
+    struct group_state {
+        std::vector<memory_consumer*> members;  // in the order they joined
+        std::map<topic_partition, std::uint64_t> committed;
+        std::uint64_t generation = 0;
+    };
+    /// A fetch completed by a change made under the lock, to be completed after it.
+    struct delivery {
+        promise<std::vector<record_ptr>> to;
+        std::vector<record_ptr> records;
+    };
+
+    const topic_log& topic_of(const std::string& topic) const;           // under lock_; throws if absent
+    void share_out(group_state& g, std::vector<delivery>& out);          // under lock_
+    void serve_waiting(memory_consumer& m, std::vector<delivery>& out);  // under lock_
+    static void complete(std::vector<delivery>& out);                    // after unlocking
+
+    const std::string name_;
+    mutable std::mutex lock_;
+    std::map<std::string, topic_log, std::less<>> topics_;
+    std::map<std::string, group_state, std::less<>> groups_;
+};
+
+class memory_consumer final : public consumer {
+public:
+    memory_consumer(std::shared_ptr<memory_broker> b, std::string group, std::vector<std::string> topics)
+        : broker_(std::move(b)), group_(std::move(group)), topics_(std::move(topics)) {}
+    ~memory_consumer() override { close(); }
+    memory_consumer(const memory_consumer&) = delete;
+    memory_consumer& operator=(const memory_consumer&) = delete;
+
+    std::vector<topic_partition> assignment() const override;
+    std::uint64_t generation() const override;
+    future<std::vector<record_ptr>> fetch(std::size_t max) override;
+    void commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) override;
+    void pause(const topic_partition& tp) override;
+    void resume(const topic_partition& tp) override;
+    void close() override;
+
+private:
+    friend class memory_broker;
+
+    /// Up to `max` records from where this member reads, partitions taken in turn (under the
+    /// broker's lock).
+    std::vector<record_ptr> take(std::size_t max);
+    bool reads(const std::string& topic) const;
+
+    const std::shared_ptr<memory_broker> broker_;
+    const std::string group_;
+    const std::vector<std::string> topics_;
+    // Under the broker's lock:
+    std::map<topic_partition, std::uint64_t> positions_;  // the assignment, and the next offset to read in each
+    std::set<topic_partition> paused_;
+    std::optional<promise<std::vector<record_ptr>>> waiting_;
+    std::size_t waiting_max_ = 0;
+    std::size_t first_ = 0;  // the partition the next take starts at
+    std::uint64_t generation_ = 0;
+    bool closed_ = false;
+};
+
+}  // namespace troupe::streams::detail

@@ -1,0 +1,284 @@
+#include <troupe/streams/broker.hpp>
+
+#include <troupe/core/errors.hpp>
+
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+// The embedded broker behind the broker interface: topics of partitions, offsets, consumer
+// groups sharing partitions, commits. Each test opens a broker of its own name.
+
+namespace {
+
+using namespace troupe::streams;
+
+std::string text(const bytes& b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+record_metadata put(broker& b, const std::string& topic, std::uint32_t partition, const std::string& value) {
+    return b.produce({.topic = topic, .partition = partition, .value = bytes_of(value)}).get();
+}
+
+std::vector<std::string> values(const std::vector<record_ptr>& records) {
+    std::vector<std::string> v;
+    for (const auto& r : records) {
+        v.push_back(text(r->value));
+    }
+    return v;
+}
+
+std::string message_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const troupe::error& e) {
+        return e.what();
+    }
+    return "(no error)";
+}
+
+TEST(MemoryBroker, OneUrlIsOneBroker) {
+    auto a = open_broker("memory://one-url");
+    auto b = open_broker("memory://one-url");
+    auto other = open_broker("memory://another-url");
+    EXPECT_EQ(a, b);
+    EXPECT_NE(a, other);
+    EXPECT_EQ(open_broker("memory://"), open_broker("memory://"));
+    EXPECT_EQ(message_of([] { open_broker("kafka://localhost:9092"); }),
+              "streams: no broker for 'kafka://localhost:9092' (known: memory://, memory://<name>)");
+}
+
+TEST(MemoryBroker, TopicsHavePartitions) {
+    auto b = open_broker("memory://topics");
+    b->create_topic("orders", 4);
+    b->create_topic("orders", 4);  // again, the same: nothing happens
+    b->create_topic("audit", 1);
+    EXPECT_EQ(b->partitions("orders"), 4U);
+    EXPECT_EQ(b->partitions("nothing"), std::nullopt);
+    EXPECT_EQ(b->topics(), (std::vector<std::string>{"audit", "orders"}));
+    EXPECT_EQ(message_of([&] { b->create_topic("orders", 2); }),
+              "memory broker: topic 'orders' exists with 4 partitions, not 2");
+    EXPECT_EQ(message_of([&] { b->create_topic("empty", 0); }),
+              "memory broker: topic 'empty' needs at least 1 partition");
+    EXPECT_EQ(message_of([&] {
+                  b->end_offset({"orders", 4});
+              }),
+              "memory broker: no partition orders/4 (the topic has 4)");
+}
+
+TEST(MemoryBroker, EachPartitionNumbersItsRecords) {
+    auto b = open_broker("memory://offsets");
+    b->create_topic("t", 2);
+    EXPECT_EQ(put(*b, "t", 0, "a").offset, 0U);
+    EXPECT_EQ(put(*b, "t", 0, "b").offset, 1U);
+    EXPECT_EQ(put(*b, "t", 1, "c").offset, 0U);
+    EXPECT_EQ(b->end_offset({"t", 0}), 2U);
+    EXPECT_EQ(b->end_offset({"t", 1}), 1U);
+    const auto stamped = b->produce({.topic = "t", .partition = 1U, .timestamp_ms = 1234}).get();
+    EXPECT_EQ(stamped.timestamp_ms, 1234);
+}
+
+TEST(MemoryBroker, AKeyAlwaysGoesToOnePartitionAndNoKeyGoesInTurn) {
+    auto b = open_broker("memory://keys");
+    b->create_topic("t", 8);
+    const auto first = b->produce({.topic = "t", .key = bytes_of("alice")}).get().partition;
+    for (int i = 0; i < 5; ++i) {
+        EXPECT_EQ(b->produce({.topic = "t", .key = bytes_of("alice")}).get().partition, first);
+    }
+    EXPECT_EQ(first, partition_for_key(bytes_of("alice"), 8));
+    std::vector<std::uint32_t> turns;
+    for (int i = 0; i < 9; ++i) {
+        turns.push_back(b->produce({.topic = "t"}).get().partition);
+    }
+    EXPECT_EQ(turns, (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5, 6, 7, 0}));
+}
+
+TEST(MemoryBroker, ProducingWhereThereIsNoPartitionFails) {
+    auto b = open_broker("memory://produce-errors");
+    b->create_topic("t", 2);
+    EXPECT_EQ(message_of([&] { b->produce({.topic = "nope"}).get(); }),
+              "memory broker: cannot produce to 'nope': no such topic");
+    EXPECT_EQ(message_of([&] { b->produce({.topic = "t", .partition = 2U}).get(); }),
+              "memory broker: cannot produce to partition 2 of 't', which has 2");
+}
+
+TEST(MemoryBroker, AMemberReadsEveryPartitionInOrder) {
+    auto b = open_broker("memory://one-member");
+    b->create_topic("t", 2);
+    put(*b, "t", 0, "a0");
+    put(*b, "t", 1, "b0");
+    put(*b, "t", 0, "a1");
+    auto c = b->subscribe("g", {"t"});
+    EXPECT_EQ(c->assignment(), (std::vector<topic_partition>{{"t", 0}, {"t", 1}}));
+    std::map<std::uint32_t, std::vector<std::string>> by_partition;
+    for (const auto& r : c->fetch(10).get()) {
+        by_partition[r->partition].push_back(text(r->value));
+        EXPECT_EQ(r->topic, "t");
+    }
+    EXPECT_EQ(by_partition[0], (std::vector<std::string>{"a0", "a1"}));
+    EXPECT_EQ(by_partition[1], (std::vector<std::string>{"b0"}));
+}
+
+TEST(MemoryBroker, AFetchWaitsForARecordAndTakesAtMostItsCount) {
+    auto b = open_broker("memory://waiting");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto f = c->fetch(2);
+    EXPECT_FALSE(f.ready());
+    put(*b, "t", 0, "x");
+    ASSERT_TRUE(f.ready());
+    EXPECT_EQ(values(f.get()), (std::vector<std::string>{"x"}));
+    put(*b, "t", 0, "y");
+    put(*b, "t", 0, "z");
+    put(*b, "t", 0, "w");
+    EXPECT_EQ(values(c->fetch(2).get()), (std::vector<std::string>{"y", "z"}));
+    EXPECT_EQ(values(c->fetch(2).get()), (std::vector<std::string>{"w"}));
+}
+
+TEST(MemoryBroker, MembersOfAGroupShareItsPartitionsAndCoPartitionedTopicsGoTogether) {
+    auto b = open_broker("memory://sharing");
+    b->create_topic("left", 4);
+    b->create_topic("right", 4);
+    auto one = b->subscribe("g", {"left", "right"});
+    EXPECT_EQ(one->assignment().size(), 8U);
+    const auto before = one->generation();
+    auto two = b->subscribe("g", {"left", "right"});
+    EXPECT_GT(one->generation(), before);
+    EXPECT_EQ(one->generation(), two->generation());
+    EXPECT_EQ(one->assignment(), (std::vector<topic_partition>{{"left", 0}, {"left", 2}, {"right", 0}, {"right", 2}}));
+    EXPECT_EQ(two->assignment(), (std::vector<topic_partition>{{"left", 1}, {"left", 3}, {"right", 1}, {"right", 3}}));
+}
+
+TEST(MemoryBroker, GroupsReadIndependently) {
+    auto b = open_broker("memory://groups");
+    b->create_topic("t", 1);
+    put(*b, "t", 0, "v");
+    auto billing = b->subscribe("billing", {"t"});
+    auto audit = b->subscribe("audit", {"t"});
+    EXPECT_EQ(values(billing->fetch(5).get()), (std::vector<std::string>{"v"}));
+    EXPECT_EQ(values(audit->fetch(5).get()), (std::vector<std::string>{"v"}));
+}
+
+TEST(MemoryBroker, APartitionHandedOverIsReadFromTheGroupsCommittedOffset) {
+    auto b = open_broker("memory://handover");
+    b->create_topic("t", 1);
+    for (const char* v : {"0", "1", "2", "3"}) {
+        put(*b, "t", 0, v);
+    }
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->fetch(3).get()), (std::vector<std::string>{"0", "1", "2"}));
+    first->commit({{{"t", 0}, 2}});  // records 0 and 1 done; 2 was read but not finished
+    EXPECT_EQ(b->committed("g", {"t", 0}), 2U);
+    auto second = b->subscribe("g", {"t"});  // the single partition stays with the first
+    EXPECT_TRUE(second->assignment().empty());
+    auto waiting = second->fetch(10);
+    EXPECT_FALSE(waiting.ready());
+    first->close();
+    // The second member now reads from the committed offset: record 2 again, then 3.
+    ASSERT_TRUE(waiting.ready());
+    EXPECT_EQ(values(waiting.get()), (std::vector<std::string>{"2", "3"}));
+}
+
+TEST(MemoryBroker, ACommitMustBeOfAnOwnPartitionAndWithinItsLog) {
+    auto b = open_broker("memory://commit-errors");
+    b->create_topic("t", 2);
+    put(*b, "t", 0, "a");
+    auto one = b->subscribe("g", {"t"});
+    auto two = b->subscribe("g", {"t"});
+    EXPECT_EQ(message_of([&] {
+                  one->commit({{{"t", 1}, 0}});
+              }),
+              "memory broker: a member of group 'g' committed t/1, which it does not read");
+    EXPECT_EQ(message_of([&] {
+                  one->commit({{{"t", 0}, 2}});
+              }),
+              "memory broker: a commit of t/0 at offset 2, past its end (1)");
+    EXPECT_EQ(b->committed("g", {"t", 0}), std::nullopt);
+    one->commit({{{"t", 0}, 1}});
+    EXPECT_EQ(b->committed("g", {"t", 0}), 1U);
+}
+
+TEST(MemoryBroker, APausedPartitionIsNotReadUntilResumed) {
+    auto b = open_broker("memory://pause");
+    b->create_topic("t", 2);
+    auto c = b->subscribe("g", {"t"});
+    c->pause({"t", 0});
+    put(*b, "t", 0, "held");
+    auto f = c->fetch(10);
+    EXPECT_FALSE(f.ready());
+    put(*b, "t", 1, "flows");
+    ASSERT_TRUE(f.ready());
+    EXPECT_EQ(values(f.get()), (std::vector<std::string>{"flows"}));
+    auto g = c->fetch(10);
+    EXPECT_FALSE(g.ready());
+    c->resume({"t", 0});
+    ASSERT_TRUE(g.ready());
+    EXPECT_EQ(values(g.get()), (std::vector<std::string>{"held"}));
+}
+
+TEST(MemoryBroker, LeavingFailsAWaitingFetchAndLaterOnes) {
+    auto b = open_broker("memory://leaving");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto f = c->fetch(1);
+    EXPECT_EQ(message_of([&] { c->fetch(1).get(); }),
+              "memory broker: a member of group 'g' fetched while its previous fetch still waits");
+    c->close();
+    EXPECT_EQ(message_of([&] { f.get(); }),
+              "memory broker: the member of group 'g' left the group while its fetch waited");
+    EXPECT_EQ(message_of([&] { c->fetch(1).get(); }), "memory broker: a member of group 'g' fetched after leaving it");
+    c->close();  // again: nothing
+}
+
+TEST(MemoryBroker, SubscribingNeedsAGroupAndTopicsThatExist) {
+    auto b = open_broker("memory://subscribe-errors");
+    EXPECT_EQ(message_of([&] { b->subscribe("g", {"absent"}); }), "memory broker: no topic 'absent'");
+    EXPECT_EQ(message_of([&] { b->subscribe("", {"absent"}); }), "memory broker: a consumer group needs a name");
+    EXPECT_EQ(message_of([&] { b->subscribe("g", {}); }),
+              "memory broker: a member of group 'g' must read at least one topic");
+}
+
+TEST(MemoryBroker, RecordsFromManyThreadsArriveOnceEachAndInOrderPerPartition) {
+    auto b = open_broker("memory://threads");
+    b->create_topic("t", 3);
+    auto c = b->subscribe("g", {"t"});
+    constexpr int producers = 4;
+    constexpr int each = 2000;
+    std::vector<std::thread> threads;
+    for (int p = 0; p < producers; ++p) {
+        threads.emplace_back([&, p] {
+            for (int i = 0; i < each; ++i) {
+                // A producer's records all go to one partition (its key), so their order there is its order.
+                b->produce({.topic = "t",
+                            .key = bytes_of("producer-" + std::to_string(p)),
+                            .value = bytes_of(std::to_string(p) + ":" + std::to_string(i))})
+                    .get();
+            }
+        });
+    }
+    std::map<int, int> next;  // producer -> the next i expected from it
+    std::map<std::uint32_t, std::uint64_t> offsets;
+    int received = 0;
+    while (received < producers * each) {
+        for (const auto& r : c->fetch(256).get()) {
+            const std::string v = text(r->value);
+            const int p = std::stoi(v.substr(0, v.find(':')));
+            const int i = std::stoi(v.substr(v.find(':') + 1));
+            ASSERT_EQ(i, next[p]) << "producer " << p;
+            ++next[p];
+            ASSERT_EQ(r->offset, offsets[r->partition]++) << "partition " << r->partition;
+            ++received;
+        }
+    }
+    for (auto& t : threads) {
+        t.join();
+    }
+    EXPECT_EQ(received, producers * each);
+}
+
+}  // namespace
