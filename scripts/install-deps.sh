@@ -3,17 +3,17 @@
 # else. Idempotent: when everything is present it only checks (no apt-get at all).
 #
 #   scripts/install-deps.sh           toolchain, CMake, Ninja, spdlog, fmt, GoogleTest, asio, msgpack-cxx,
-#                                     libsodium, CLI11, iproute2 (network namespaces in tests), clang-format
-#   scripts/install-deps.sh --bench   also libbenchmark-dev and libcaf-dev for bench/
+#                                     libsodium, CLI11, simdjson, iproute2 (network namespaces in tests), clang-format
+#   scripts/install-deps.sh --bench   also libbenchmark-dev, libcaf-dev, RapidJSON and nlohmann-json for bench/
 #   scripts/install-deps.sh --fuzz    also clang and its libFuzzer runtime for the fuzz preset
 set -euo pipefail
 
 usage() { sed -n '2,9s/^# \{0,1\}//p' "$0"; }
 
-packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev iproute2 clang-format)
+packages=(build-essential g++ cmake ninja-build libspdlog-dev libfmt-dev libgtest-dev googletest libasio-dev libmsgpack-cxx-dev libsodium-dev libcli11-dev libsimdjson-dev iproute2 clang-format)
 for arg in "$@"; do
     case "$arg" in
-        --bench) packages+=(libbenchmark-dev libcaf-dev) ;;
+        --bench) packages+=(libbenchmark-dev libcaf-dev rapidjson-dev nlohmann-json3-dev) ;;
         --fuzz) packages+=(clang libclang-rt-dev) ;;
         -h | --help) usage; exit 0 ;;
         *) echo "install-deps.sh: unknown option '$arg'" >&2; usage >&2; exit 2 ;;
