@@ -1,0 +1,155 @@
+#pragma once
+/// \file
+/// app: a stream application (Faust's App): its broker, its topics and its agents.
+///
+///     struct add { int a = 0; int b = 0; };
+///     TROUPE_RECORD(add, a, b);
+///
+///     troupe::streams::app app{"actor-example", {.broker = "memory://"}};
+///     auto& topic = app.topic<std::string, add>("adding");
+///     auto& adding = app.agent("adding", topic, [](troupe::streams::stream<std::string, add>& s)
+///                                                   -> troupe::generator<int> {
+///         while (std::optional<add> v = co_await s.next()) {
+///             co_yield v->a + v->b;
+///         }
+///     });
+///     app.start();
+///     int eight = adding.ask(add{4, 4}, std::chrono::seconds(5)).get();
+///
+/// The app's id names its consumer group (every agent of the app reads in it, so several
+/// instances of one app share the partitions) and prefixes its internal topics. Topics and
+/// agents are declared before start(); stop() (or the destructor) cancels the agents, waits for
+/// them and commits what they finished.
+
+#include <troupe/async/generator.hpp>
+#include <troupe/async/task.hpp>
+#include <troupe/core/errors.hpp>
+#include <troupe/streams/agent.hpp>
+#include <troupe/streams/broker.hpp>
+#include <troupe/streams/detail/app_core.hpp>
+#include <troupe/streams/stream.hpp>
+#include <troupe/streams/topic.hpp>
+
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace troupe::streams {
+
+namespace app_detail {
+template <class F, class K, class V>
+using agent_result = std::invoke_result_t<F&, stream<K, V>&>;
+
+template <class T>
+struct yields {
+    static constexpr bool valid = false;
+};
+template <class R>
+struct yields<generator<R>> {
+    static constexpr bool valid = true;
+    using type = R;
+};
+template <>
+struct yields<task<void>> {
+    static constexpr bool valid = true;
+    using type = void;
+};
+}  // namespace app_detail
+
+class app {
+public:
+    /// An app named `id` (at least one character), on the broker of `options.broker`.
+    explicit app(std::string id, app_options options = {})
+        : core_(std::make_unique<detail::app_core>(std::move(id), std::move(options))) {}
+    ~app() { stop(); }
+    app(const app&) = delete;
+    app& operator=(const app&) = delete;
+
+    /// Its id.
+    const std::string& id() const noexcept { return core_->id(); }
+    /// Its broker.
+    streams::broker& broker() noexcept { return core_->brokerage(); }
+    /// The actor system its agents run in.
+    troupe::system& system() noexcept { return core_->sys(); }
+
+    /// The topic `name` with keys K and values V, made in the broker if it is not there
+    /// (with `o.partitions`, or the app's topic_partitions). troupe::error if the serializers
+    /// chosen cannot carry K or V, or if the topic exists with another partition count.
+    template <topic_value K, topic_value V>
+    topic<K, V>& topic(std::string name, topic_options o = {}) {
+        check_not_started("a topic");
+        auto t = std::make_unique<streams::topic<K, V>>(core_->brokerage_ptr(), std::move(name), o,
+                                                        core_->options().topic_partitions);
+        auto& ref = *t;
+        topics_.push_back(std::shared_ptr<void>(std::move(t)));
+        return ref;
+    }
+
+    /// The agent `name` over `source`: `fn(stream<K, V>&)` returns troupe::generator<R> (the
+    /// agent yields Rs) or troupe::task<void>. Started by start().
+    template <topic_value K, topic_value V, class F>
+    auto& agent(std::string name, const streams::topic<K, V>& source, F fn, agent_options o = {}) {
+        using result = app_detail::agent_result<F, K, V>;
+        static_assert(app_detail::yields<result>::valid,
+                      "app.agent: the function must take a troupe::streams::stream<K, V>& and return "
+                      "troupe::generator<R> or troupe::task<void>");
+        using R = typename app_detail::yields<result>::type;
+        check_not_started("an agent");
+        if (name.empty()) {
+            throw error("streams: app '" + id() + "': an agent needs a name");
+        }
+        detail::agent_settings settings{std::move(name), source.name(), o.concurrency};
+        auto a = std::make_unique<streams::agent<K, V, R>>(*core_, std::move(settings), source,
+                                                           typename streams::agent<K, V, R>::function(std::move(fn)));
+        auto& ref = *a;
+        agents_.push_back(std::move(a));
+        return ref;
+    }
+    /// The agent `name` over a topic of its own, named "<app id>-<name>" (Faust's agent
+    /// without a topic), with keys K and values V.
+    template <topic_value K, topic_value V, class F>
+    auto& agent(std::string name, F fn, agent_options o = {}) {
+        auto& own = topic<K, V>(id() + "-" + name);
+        return agent(std::move(name), own, std::move(fn), o);
+    }
+
+    /// Starts the agents and the reader of replies. Idempotent.
+    void start() {
+        if (started_) {
+            return;
+        }
+        started_ = true;
+        core_->start();
+        for (auto& a : agents_) {
+            a->start();
+        }
+    }
+    /// Stops the agents (each commits what it finished), then the reader of replies; asks still
+    /// waiting fail. Idempotent; not from inside one of its agents.
+    void stop() {
+        if (!started_) {
+            return;
+        }
+        started_ = false;
+        for (auto& a : agents_) {
+            a->stop();
+        }
+        core_->stop();
+    }
+
+private:
+    void check_not_started(const char* what) const {
+        if (started_) {
+            throw error("streams: app '" + id() + "': " + what + " is declared before start()");
+        }
+    }
+
+    std::unique_ptr<detail::app_core> core_;
+    std::vector<std::shared_ptr<void>> topics_;
+    std::vector<std::unique_ptr<detail::agent_base>> agents_;
+    bool started_ = false;
+};
+
+}  // namespace troupe::streams

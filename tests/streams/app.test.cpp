@@ -1,0 +1,236 @@
+#include <troupe/streams/app.hpp>
+
+#include <troupe/async/await.hpp>
+#include <troupe/core/errors.hpp>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+// Apps on the embedded broker, each test on a broker of its own name: agents answering asks,
+// consuming, committing what they finished, skipping bad values, restarting after an exception,
+// and feeding their sinks.
+
+namespace app_test {
+
+struct add {
+    int a = 0;
+    int b = 0;
+};
+TROUPE_RECORD(add, a, b);
+
+}  // namespace app_test
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace troupe::streams;
+using app_test::add;
+
+using add_stream = stream<std::string, add>;
+
+troupe::generator<int> adding(add_stream& s) {
+    while (std::optional<add> v = co_await s.next()) {
+        co_yield v->a + v->b;
+    }
+}
+
+/// Completes once `n` values have been counted.
+struct countdown {
+    explicit countdown(int n) : left(n) {}
+    void count() {
+        if (left.fetch_sub(1) == 1) {
+            done.set_value();
+        }
+    }
+    std::atomic<int> left;
+    troupe::promise<void> done;
+};
+
+/// What the group `id` has committed, summed over the partitions of `topic`.
+std::uint64_t committed_total(app& a, const std::string& topic) {
+    std::uint64_t total = 0;
+    for (std::uint32_t p = 0; p < *a.broker().partitions(topic); ++p) {
+        total += a.broker().committed(a.id(), {topic, p}).value_or(0);
+    }
+    return total;
+}
+
+TEST(App, AnAgentAnswersAsks) {
+    app a{"adder", {.broker = "memory://app-asks"}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.start();
+    EXPECT_EQ(agent.ask(add{4, 4}, 10s).get(), 8);
+    std::vector<troupe::future<int>> replies;
+    for (int i = 0; i < 100; ++i) {
+        replies.push_back(agent.ask(add{i, 1}, 10s, {.key = "k" + std::to_string(i)}));
+    }
+    for (int i = 0; i < 100; ++i) {
+        EXPECT_EQ(replies[static_cast<std::size_t>(i)].get(), i + 1);
+    }
+}
+
+TEST(App, AnAskWithoutAReplyTimesOut) {
+    app a{"quiet", {.broker = "memory://app-timeout"}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("evens", topic, [](add_stream& s) -> troupe::generator<int> {
+        while (std::optional<add> v = co_await s.next()) {
+            if (v->a % 2 == 0) {
+                co_yield v->a;  // odd ones get no reply
+            }
+        }
+    });
+    a.start();
+    try {
+        (void)agent.ask(add{1, 0}, 50ms).get();
+        FAIL() << "an unanswered ask did not time out";
+    } catch (const troupe::timeout& e) {
+        EXPECT_STREQ(e.what(), "streams: ask of agent 'evens': no reply within 50 ms");
+    }
+    EXPECT_EQ(agent.ask(add{2, 0}, 10s).get(), 2);
+}
+
+TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {
+    app a{"counter", {.broker = "memory://app-commit", .topic_partitions = 4}};
+    auto& topic = a.topic<std::string, add>("numbers");
+    countdown seen(500);
+    a.agent("count", topic, [&](add_stream& s) -> troupe::task<void> {
+        while (co_await s.next()) {
+            seen.count();
+        }
+    });
+    for (int i = 0; i < 500; ++i) {
+        topic.send(add{i, 0}, {.key = std::to_string(i)}).get();
+    }
+    a.start();
+    seen.done.get_future().get();
+    a.stop();
+    EXPECT_EQ(committed_total(a, "numbers"), 500U);
+}
+
+TEST(App, ConcurrentInstancesTakeEachValueOnceAndCommitAllOfThem) {
+    app a{"parallel", {.broker = "memory://app-concurrency", .topic_partitions = 2}};
+    auto& topic = a.topic<std::string, add>("work");
+    std::mutex lock;
+    std::multiset<int> taken;
+    countdown seen(300);
+    a.agent("work", topic,
+            [&](add_stream& s) -> troupe::task<void> {
+                while (std::optional<add> v = co_await s.next()) {
+                    // Values finish out of order: a longer wait for some.
+                    co_await troupe::sleep_for(std::chrono::microseconds(v->a % 7 == 0 ? 300 : 10));
+                    {
+                        const std::lock_guard guard(lock);
+                        taken.insert(v->a);
+                    }
+                    seen.count();
+                }
+            },
+            {.concurrency = 4});
+    for (int i = 0; i < 300; ++i) {
+        topic.send(add{i, 0}).get();
+    }
+    a.start();
+    seen.done.get_future().get();
+    a.stop();
+    EXPECT_EQ(taken.size(), 300U);
+    for (int i = 0; i < 300; ++i) {
+        EXPECT_EQ(taken.count(i), 1U) << i;
+    }
+    EXPECT_EQ(committed_total(a, "work"), 300U);
+}
+
+TEST(App, ABadValueIsSkippedAndTheAgentGoesOn) {
+    app a{"strict", {.broker = "memory://app-bad-value", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.broker().produce({.topic = "adding", .value = bytes_of(R"({"a":"one","b":2})")}).get();
+    a.start();
+    EXPECT_EQ(agent.ask(add{1, 2}, 10s).get(), 3);
+    a.stop();
+    EXPECT_EQ(committed_total(a, "adding"), 2U);  // the bad value is finished too
+}
+
+TEST(App, AnAgentThatThrowsStartsAgainOnTheNextValue) {
+    app a{"fragile", {.broker = "memory://app-throws", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("fragile", topic, [](add_stream& s) -> troupe::generator<int> {
+        while (std::optional<add> v = co_await s.next()) {
+            if (v->a < 0) {
+                throw std::invalid_argument("negative");
+            }
+            co_yield v->a;
+        }
+    });
+    a.start();
+    topic.send(add{-1, 0}).get();
+    EXPECT_EQ(agent.ask(add{5, 0}, 10s).get(), 5);
+    a.stop();
+    EXPECT_EQ(committed_total(a, "adding"), 2U);
+}
+
+TEST(App, SinksGetWhatTheAgentYields) {
+    app a{"sinks", {.broker = "memory://app-sinks", .topic_partitions = 1}};
+    auto& numbers = a.topic<std::string, add>("numbers");
+    auto& log = a.topic<std::string, int>("log");
+    std::mutex lock;
+    std::vector<int> by_function;
+    std::vector<int> by_coroutine;
+    std::vector<int> by_topic;
+    countdown delivered(6);  // three through the coroutine sink, three through the topic
+    auto& sums = a.agent("sums", numbers, adding);
+    sums.sink([&](const int& v) {
+        const std::lock_guard guard(lock);
+        by_function.push_back(v);
+    });
+    sums.sink([&](const int& v) -> troupe::task<void> {
+        co_await troupe::sleep_for(1ms);
+        {
+            const std::lock_guard guard(lock);
+            by_coroutine.push_back(v);
+        }
+        delivered.count();
+    });
+    sums.sink(log);
+    a.agent("log", log, [&](stream<std::string, int>& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            {
+                const std::lock_guard guard(lock);
+                by_topic.push_back(*v);
+            }
+            delivered.count();
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 3; ++i) {
+        numbers.send(add{i, 10}).get();
+    }
+    delivered.done.get_future().get();
+    a.stop();
+    EXPECT_EQ(by_function, (std::vector<int>{11, 12, 13}));
+    EXPECT_EQ(by_coroutine, (std::vector<int>{11, 12, 13}));
+    EXPECT_EQ(by_topic, (std::vector<int>{11, 12, 13}));
+}
+
+TEST(App, AnAgentWithoutATopicGetsOneNamedAfterIt) {
+    app a{"named", {.broker = "memory://app-own-topic"}};
+    auto& agent = a.agent<std::string, add>("adder", adding);
+    EXPECT_EQ(agent.source().name(), "named-adder");
+    a.start();
+    EXPECT_EQ(agent.ask(add{20, 22}, 10s).get(), 42);
+}
+
+TEST(App, DeclaringAfterStartIsAnError) {
+    app a{"late", {.broker = "memory://app-late"}};
+    a.start();
+    EXPECT_THROW((a.topic<std::string, add>("t")), troupe::error);
+    EXPECT_THROW(app("", {.broker = "memory://app-late"}), troupe::error);
+}
+
+}  // namespace
