@@ -121,9 +121,10 @@ struct simdjson_decoder {
     }
 };
 
-/// simdjson's DOM API: the library's runtime dispatch picks the best SIMD kernel this CPU has
-/// (the on-demand API above is compiled into this program for the instructions its compiler
-/// flags allow: without -march, the portable "fallback" kernel).
+/// simdjson's DOM API: both of its stages run in the library, whose runtime dispatch picks the
+/// best SIMD kernel this CPU has. (The on-demand API above runs only its first stage there; its
+/// walk is compiled into this program for the instructions the compiler flags allow: without
+/// -march, the portable "fallback" code.)
 struct simdjson_dom_decoder {
     simdjson::dom::parser parser;
     std::string padded;

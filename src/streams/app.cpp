@@ -178,6 +178,7 @@ agent_core::agent_core(app_core& app, agent_settings settings) : app_(&app), set
 }
 
 void agent_core::open() {
+    last_tracker_ = nullptr;
     trackers_.clear();
     fetched_.clear();
     acknowledged_ = 0;
@@ -190,6 +191,9 @@ void agent_core::close() {
 }
 
 offset_tracker& agent_core::tracker_of(const record& r) {
+    if (last_tracker_ != nullptr && r.partition == last_partition_ && r.topic == *last_topic_) {
+        return *last_tracker_;
+    }
     const topic_partition tp{r.topic, r.partition};
     auto it = trackers_.find(tp);
     if (it == trackers_.end()) {
@@ -198,6 +202,9 @@ offset_tracker& agent_core::tracker_of(const record& r) {
         const auto committed = app_->brokerage().committed(app_->id(), tp);
         it = trackers_.emplace(tp, offset_tracker(committed.value_or(r.offset))).first;
     }
+    last_partition_ = it->first.partition;
+    last_topic_ = &it->first.topic;
+    last_tracker_ = &it->second;
     return it->second;
 }
 

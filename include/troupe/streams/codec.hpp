@@ -73,7 +73,10 @@ bytes encode_as(serializer s, const T& value) {
     switch (resolved<T>(s)) {
         case serializer::json:
             if constexpr (json_serialisable<T>) {
-                std::string text;
+                // Written into a buffer kept by the thread, then copied once: no growth of a
+                // fresh string field by field.
+                thread_local std::string text;
+                text.clear();
                 to_json(value, text);
                 const auto* p = reinterpret_cast<const std::byte*>(text.data());
                 return bytes(p, p + text.size());

@@ -124,6 +124,15 @@ public:
     /// The next record of the agent's topic for one of its instances, waiting for a fetch if
     /// none is there; each record goes to one instance.
     task<record_ptr> next_record();
+    /// The next record already fetched, or null: next_record() without the wait.
+    record_ptr take_fetched() {
+        if (fetched_.empty()) {
+            return nullptr;
+        }
+        record_ptr r = std::move(fetched_.front());
+        fetched_.pop_front();
+        return r;
+    }
     /// An instance is done with `r` (it moved past it, threw on it, or it was skipped).
     void ack(const record& r);
     /// A record whose value did not decode: logged with where it is, and acknowledged.
@@ -151,6 +160,11 @@ private:
     agent_settings settings_;
     std::unique_ptr<consumer> consumer_;
     std::map<topic_partition, offset_tracker> trackers_;
+    // The partition of the last record looked up, and its tracker (map nodes do not move): a
+    // run of records of one partition finds it without a lookup.
+    std::uint32_t last_partition_ = 0;
+    const std::string* last_topic_ = nullptr;
+    offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
     bool fetching_ = false;
     std::vector<promise<void>> waiting_;  // instances waiting for the fetch another one made

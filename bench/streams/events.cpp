@@ -1,0 +1,200 @@
+// Events through one agent on the embedded broker (issue 8's first benchmark row): produce ->
+// consume -> handler -> ack -> commit, with raw 8-byte values and with JSON records of four
+// fields, next to a bare loop that decodes the same values the same way (memcpy; simdjson's
+// on-demand API) with no framework, in the same run. And the round trip of an agent's ask.
+//
+//   bench_events [n=1000000] [rounds=5] [asks=20000]
+//
+// troupe's figure is n / (the time from the first send until the agent has finished n values
+// and the app has stopped, its last commit made): the producer (this thread) and the agent (a
+// worker) run at once. The floor's is n / (the time to decode n values already in memory).
+// Medians of `rounds`.
+
+#include <troupe/streams/app.hpp>
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+namespace bench_events {
+struct withdrawal {
+    std::string user;
+    std::string country;
+    double amount = 0;
+    std::int64_t date = 0;
+};
+TROUPE_RECORD(withdrawal, user, country, amount, date);
+}  // namespace bench_events
+
+namespace {
+
+namespace streams = troupe::streams;
+using bench_events::withdrawal;
+using clock_type = std::chrono::steady_clock;
+
+double seconds_since(clock_type::time_point t) {
+    return std::chrono::duration<double>(clock_type::now() - t).count();
+}
+double median(std::vector<double> v) {
+    std::sort(v.begin(), v.end());
+    return v[v.size() / 2];
+}
+void report(const char* side, const char* scenario, const char* metric, double value, const char* unit) {
+    std::printf("%-7s %-16s %-10s %14.1f %s\n", side, scenario, metric, value, unit);
+}
+
+withdrawal sample(std::uint64_t i) {
+    static const char* users[] = {"alice", "bob", "carol", "dave"};
+    static const char* countries[] = {"FR", "DE", "NO", "US"};
+    return {users[i % 4], countries[(i / 4) % 4], static_cast<double>(i % 1000) + 0.25,
+            static_cast<std::int64_t>(1700000000 + i)};
+}
+
+std::int64_t sink = 0;  // printed at the end, so no loop is optimised away
+
+/// One run of n values through an agent: events per second.
+template <class V, class Make, class Use>
+double through_agent(std::uint64_t n, int round, Make make, Use use) {
+    const std::string url = "memory://bench-events-" + std::to_string(round) + "-" + typeid(V).name();
+    streams::app app{"bench", {.broker = url, .topic_partitions = 1, .fetch_batch = 1024}};
+    auto& topic = app.topic<std::string, V>("events");
+    std::atomic<std::uint64_t> left{n};
+    troupe::promise<void> done;
+    std::int64_t total = 0;  // the agent's: read after stop()
+    app.agent("count", topic, [&](streams::stream<std::string, V>& s) -> troupe::task<void> {
+        while (std::optional<V> v = co_await s.next()) {
+            total += use(*v);
+            if (left.fetch_sub(1, std::memory_order_relaxed) == 1) {
+                done.set_value();
+            }
+        }
+    });
+    app.start();
+    const auto start = clock_type::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        topic.send(make(i));
+    }
+    done.get_future().get();
+    app.stop();
+    const double seconds = seconds_since(start);
+    sink += total;
+    return static_cast<double>(n) / seconds;
+}
+
+/// simdjson's on-demand API on a padded copy, as troupe's codec does, with no framework.
+struct bare_json {
+    simdjson::ondemand::parser parser;
+    std::string padded;
+    withdrawal decode(const std::vector<std::byte>& in) {
+        padded.assign(reinterpret_cast<const char*>(in.data()), in.size());
+        padded.resize(in.size() + simdjson::SIMDJSON_PADDING);
+        auto d = parser.iterate(padded.data(), in.size(), padded.size());
+        withdrawal w;
+        w.user = std::string_view(d["user"].get_string().value());
+        w.country = std::string_view(d["country"].get_string().value());
+        w.amount = d["amount"].get_double().value();
+        w.date = d["date"].get_int64().value();
+        return w;
+    }
+};
+
+void ask_round_trips(std::uint64_t asks) {
+    streams::app app{"bench-ask", {.broker = "memory://bench-ask", .topic_partitions = 1}};
+    auto& topic = app.topic<std::string, std::int64_t>("numbers");
+    auto& doubler = app.agent("doubler", topic,
+                              [](streams::stream<std::string, std::int64_t>& s) -> troupe::generator<std::int64_t> {
+                                  while (std::optional<std::int64_t> v = co_await s.next()) {
+                                      co_yield 2 * *v;
+                                  }
+                              });
+    app.start();
+    for (int i = 0; i < 1000; ++i) {  // warm-up
+        sink += doubler.ask(i, std::chrono::seconds(10)).get();
+    }
+    std::vector<double> micros;
+    micros.reserve(asks);
+    for (std::uint64_t i = 0; i < asks; ++i) {
+        const auto t = clock_type::now();
+        sink += doubler.ask(static_cast<std::int64_t>(i), std::chrono::seconds(10)).get();
+        micros.push_back(std::chrono::duration<double, std::micro>(clock_type::now() - t).count());
+    }
+    double total = 0;
+    for (double m : micros) {
+        total += m;
+    }
+    std::sort(micros.begin(), micros.end());
+    report("troupe", "agent_ask", "mean", total / static_cast<double>(micros.size()), "us");
+    report("troupe", "agent_ask", "p50", micros[micros.size() / 2], "us");
+    report("troupe", "agent_ask", "p99", micros[micros.size() * 99 / 100], "us");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t n = 1'000'000;
+    int rounds = 5;
+    std::uint64_t asks = 20'000;
+    for (int i = 1; i < argc; ++i) {
+        if (std::strncmp(argv[i], "n=", 2) == 0) {
+            n = std::strtoull(argv[i] + 2, nullptr, 10);
+        } else if (std::strncmp(argv[i], "rounds=", 7) == 0) {
+            rounds = std::atoi(argv[i] + 7);
+        } else if (std::strncmp(argv[i], "asks=", 5) == 0) {
+            asks = std::strtoull(argv[i] + 5, nullptr, 10);
+        }
+    }
+
+    // Raw 8-byte values: a std::string of 8 bytes (raw codec) through the agent; the floor
+    // copies the same 8 bytes out of each value.
+    std::vector<std::vector<std::byte>> raw_values(n, std::vector<std::byte>(8));
+    std::vector<std::vector<std::byte>> json_values;
+    json_values.reserve(n);
+    for (std::uint64_t i = 0; i < n; ++i) {
+        std::memcpy(raw_values[i].data(), &i, 8);
+        json_values.push_back(streams::encode_as(streams::serializer::json, sample(i)));
+    }
+    std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json;
+    bare_json bare;
+    for (int r = 0; r < rounds; ++r) {
+        troupe_raw.push_back(through_agent<std::string>(
+            n, r, [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); },
+            [](const std::string& v) {
+                std::int64_t x = 0;
+                std::memcpy(&x, v.data(), 8);
+                return x;
+            }));
+        auto t = clock_type::now();
+        for (const auto& v : raw_values) {
+            std::string s(reinterpret_cast<const char*>(v.data()), v.size());  // what the raw codec makes
+            std::int64_t x = 0;
+            std::memcpy(&x, s.data(), 8);
+            sink += x;
+        }
+        floor_raw.push_back(static_cast<double>(n) / seconds_since(t));
+
+        troupe_json.push_back(through_agent<withdrawal>(
+            n, r, [](std::uint64_t i) { return sample(i); }, [](const withdrawal& w) { return w.date; }));
+        t = clock_type::now();
+        for (const auto& v : json_values) {
+            sink += bare.decode(v).date;
+        }
+        floor_json.push_back(static_cast<double>(n) / seconds_since(t));
+    }
+    report("troupe", "agent_raw", "rate", median(troupe_raw), "events/s");
+    report("floor", "agent_raw", "rate", median(floor_raw), "events/s");
+    report("troupe", "agent_json", "rate", median(troupe_json), "events/s");
+    report("floor", "agent_json", "rate", median(floor_json), "events/s");
+    report("ratio", "agent_raw", "floor/troupe", median(floor_raw) / median(troupe_raw), "x");
+    report("ratio", "agent_json", "floor/troupe", median(floor_json) / median(troupe_json), "x");
+    ask_round_trips(asks);
+    std::printf("(checksum %lld)\n", static_cast<long long>(sink));
+    return 0;
+}
