@@ -14,6 +14,7 @@
 #   REPS=1 ONLY="pairs ask" N=10000 bench/run.sh   # a smoke run with small counts
 #   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
 #   REPS=5 ONLY="remote_tell remote_ask" bench/run.sh
+#   ONLY="json_libraries events" bench/run.sh   # the stream apps' (each program once, own medians)
 #
 # Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
 # all), N (passed as n=<N> to every run but idle's, whose n is seconds: overrides each
@@ -30,7 +31,8 @@ troupe_only="coroutine restart"  # CAF 0.17 has no coroutine handlers and no sup
 floor_scenarios="pingpong pingpong1 mailbox ask"  # what bench_floor has a counterpart for
 process_scenarios="process_spawn portal_run process_stream context_pingpong"  # bench_processes'
 remote_scenarios="remote_tell remote_ask"  # bench_remote_actors' and bench_caf_remote's
-all_scenarios="$all_scenarios $process_scenarios $remote_scenarios"
+streams_scenarios="json_libraries events"  # bench_json_libraries', bench_events': once each, own medians
+all_scenarios="$all_scenarios $process_scenarios $remote_scenarios $streams_scenarios"
 only="${ONLY:-$all_scenarios}"
 
 for s in $only; do
@@ -57,6 +59,8 @@ for s in $only; do
         targets+=(bench_processes bench_exit)
     elif [[ " $remote_scenarios " == *" $s "* ]]; then
         targets+=(bench_remote_actors bench_caf_remote)
+    elif [[ " $streams_scenarios " == *" $s "* ]]; then
+        targets+=("bench_$s")
     else
         targets+=(bench_troupe bench_caf bench_floor)
     fi
@@ -108,6 +112,9 @@ run_prefixed() {  # program scenario rep: the program prints each line's framewo
 
 frameworks=(troupe caf floor)
 for scenario in $only; do
+    if [[ " $streams_scenarios " == *" $scenario "* ]]; then
+        continue  # after the tables
+    fi
     for rep in $(seq 1 "$reps"); do
         if [[ " $process_scenarios " == *" $scenario "* ]]; then
             run_prefixed bench_processes "$scenario" "$rep"
@@ -132,3 +139,13 @@ echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f
      "load average $load_start at start, $(cut -d' ' -f1 /proc/loadavg) at end;" \
      "troupe $revision (at build time)${N:+; N=$N (counts overridden: a smoke run, not a measurement)}"
 python3 "$here/report.py" "$raw"
+
+# The stream apps' programs take their own medians (rounds=5) and print their rows as they are.
+for scenario in $only; do
+    if [[ " $streams_scenarios " == *" $scenario "* ]]; then
+        echo
+        echo "bench_$scenario (medians of its own rounds):"
+        timeout "${TIMEOUT:-600}" "$build/bench/bench_$scenario" ${N:+n=$N} 2>>"$log" ||
+            echo "  bench_$scenario failed; see $log" >&2
+    fi
+done

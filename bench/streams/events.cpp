@@ -5,10 +5,11 @@
 //
 //   bench_events [n=1000000] [rounds=5] [asks=20000]
 //
-// troupe's figure is n / (the time from the first send until the agent has finished n values
+// troupe's "rate" is n / (the time from the first send until the agent has finished n values
 // and the app has stopped, its last commit made): the producer (this thread) and the agent (a
-// worker) run at once. The floor's is n / (the time to decode n values already in memory).
-// Medians of `rounds`.
+// worker) run at once. "produce" and "consume" are the two halves apart: n sends into a topic
+// no agent reads yet, then an agent taking those n values (from its start to the app's stop).
+// The floor's is n / (the time to decode n values already in memory). Medians of `rounds`.
 
 #include <troupe/streams/app.hpp>
 
@@ -89,6 +90,37 @@ double through_agent(std::uint64_t n, int round, Make make, Use use) {
     return static_cast<double>(n) / seconds;
 }
 
+/// The halves apart: n sends into a topic nobody reads yet, then an agent taking them.
+template <class V, class Make, class Use>
+std::pair<double, double> halves(std::uint64_t n, int round, Make make, Use use) {
+    const std::string url = "memory://bench-halves-" + std::to_string(round) + "-" + typeid(V).name();
+    streams::app app{"bench", {.broker = url, .topic_partitions = 1, .fetch_batch = 1024}};
+    auto& topic = app.topic<std::string, V>("events");
+    std::atomic<std::uint64_t> left{n};
+    troupe::promise<void> done;
+    std::int64_t total = 0;
+    app.agent("count", topic, [&](streams::stream<std::string, V>& s) -> troupe::task<void> {
+        while (std::optional<V> v = co_await s.next()) {
+            total += use(*v);
+            if (left.fetch_sub(1, std::memory_order_relaxed) == 1) {
+                done.set_value();
+            }
+        }
+    });
+    auto start = clock_type::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        topic.send(make(i));
+    }
+    const double produce = static_cast<double>(n) / seconds_since(start);
+    start = clock_type::now();
+    app.start();
+    done.get_future().get();
+    app.stop();
+    const double consume = static_cast<double>(n) / seconds_since(start);
+    sink += total;
+    return {produce, consume};
+}
+
 /// simdjson's on-demand API on a padded copy, as troupe's codec does, with no framework.
 struct bare_json {
     simdjson::ondemand::parser parser;
@@ -162,6 +194,7 @@ int main(int argc, char** argv) {
         json_values.push_back(streams::encode_as(streams::serializer::json, sample(i)));
     }
     std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json;
+    std::vector<double> produce_raw, consume_raw, produce_json, consume_json;
     bare_json bare;
     for (int r = 0; r < rounds; ++r) {
         troupe_raw.push_back(through_agent<std::string>(
@@ -180,8 +213,22 @@ int main(int argc, char** argv) {
         }
         floor_raw.push_back(static_cast<double>(n) / seconds_since(t));
 
+        auto [pr, cr] = halves<std::string>(
+            n, r, [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); },
+            [](const std::string& v) {
+                std::int64_t x = 0;
+                std::memcpy(&x, v.data(), 8);
+                return x;
+            });
+        produce_raw.push_back(pr);
+        consume_raw.push_back(cr);
+
         troupe_json.push_back(through_agent<withdrawal>(
             n, r, [](std::uint64_t i) { return sample(i); }, [](const withdrawal& w) { return w.date; }));
+        auto [pj, cj] = halves<withdrawal>(
+            n, r, [](std::uint64_t i) { return sample(i); }, [](const withdrawal& w) { return w.date; });
+        produce_json.push_back(pj);
+        consume_json.push_back(cj);
         t = clock_type::now();
         for (const auto& v : json_values) {
             sink += bare.decode(v).date;
@@ -192,6 +239,10 @@ int main(int argc, char** argv) {
     report("floor", "agent_raw", "rate", median(floor_raw), "events/s");
     report("troupe", "agent_json", "rate", median(troupe_json), "events/s");
     report("floor", "agent_json", "rate", median(floor_json), "events/s");
+    report("troupe", "agent_raw", "produce", median(produce_raw), "events/s");
+    report("troupe", "agent_raw", "consume", median(consume_raw), "events/s");
+    report("troupe", "agent_json", "produce", median(produce_json), "events/s");
+    report("troupe", "agent_json", "consume", median(consume_json), "events/s");
     report("ratio", "agent_raw", "floor/troupe", median(floor_raw) / median(troupe_raw), "x");
     report("ratio", "agent_json", "floor/troupe", median(floor_json) / median(troupe_json), "x");
     ask_round_trips(asks);
