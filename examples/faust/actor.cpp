@@ -42,11 +42,12 @@ int main() {
     std::cout << answer << '\n';
     check(answer == 8, "the agent answered the ask: 4 + 4 = 8");
 
-    // Stopping commits what the agent finished: the group "actor-example" has read one value.
+    // Stopping commits what the agent finished: its group ("actor-example-adding") has read one
+    // value.
     app.stop();
     std::uint64_t committed = 0;
     for (std::uint32_t p = 0; p < topic.partitions(); ++p) {
-        committed += app.broker().committed(app.id(), {"adding", p}).value_or(0);
+        committed += app.broker().committed(agent.group(), {"adding", p}).value_or(0);
     }
     check(committed == 1, "stopping committed the one value the agent finished");
     return example::exit_status();

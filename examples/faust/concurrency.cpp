@@ -32,22 +32,21 @@ int main() {
     std::set<int> stored;
     std::atomic<int> left{40};
     troupe::promise<void> all_stored;
-    app.agent("imports_news", news_topic,
-              [&](streams::stream<std::string, Article>& articles) -> troupe::task<void> {
-                  while (std::optional<Article> article = co_await articles.next()) {
-                      // Fetching the article takes a while, longer for some: the instances finish out
-                      // of order.
-                      co_await troupe::sleep_for(std::chrono::milliseconds(article->id % 3));
-                      {
-                          const std::lock_guard guard(lock);
-                          stored.insert(article->id);
-                      }
-                      if (left.fetch_sub(1) == 1) {
-                          all_stored.set_value();
-                      }
-                  }
-              },
-              {.concurrency = 8});
+    auto imports_news = [&](streams::stream<std::string, Article>& articles) -> troupe::task<void> {
+        while (std::optional<Article> article = co_await articles.next()) {
+            // Fetching the article takes a while, longer for some: the instances finish out of
+            // order.
+            co_await troupe::sleep_for(std::chrono::milliseconds(article->id % 3));
+            {
+                const std::lock_guard guard(lock);
+                stored.insert(article->id);
+            }
+            if (left.fetch_sub(1) == 1) {
+                all_stored.set_value();
+            }
+        }
+    };
+    auto& agent = app.agent("imports_news", news_topic, imports_news, {.concurrency = 8});
 
     for (int i = 0; i < 40; ++i) {
         news_topic.send(Article{i, "https://news.example/" + std::to_string(i)}).get();
@@ -58,7 +57,7 @@ int main() {
 
     std::uint64_t committed = 0;
     for (std::uint32_t p = 0; p < news_topic.partitions(); ++p) {
-        committed += app.broker().committed(app.id(), {"news", p}).value_or(0);
+        committed += app.broker().committed(agent.group(), {"news", p}).value_or(0);
     }
     std::cout << "stored " << stored.size() << " articles; committed " << committed << '\n';
     check(stored.size() == 40, "eight instances stored every article once");

@@ -171,7 +171,8 @@ void app_core::stop() {
 
 // --- agent_core ------------------------------------------------------------------------------
 
-agent_core::agent_core(app_core& app, agent_settings settings) : app_(&app), settings_(std::move(settings)) {
+agent_core::agent_core(app_core& app, agent_settings settings)
+    : app_(&app), settings_(std::move(settings)), group_(app.id() + "-" + settings_.name) {
     if (settings_.concurrency == 0) {
         throw error("streams: agent '" + settings_.name + "': concurrency must be at least 1");
     }
@@ -182,7 +183,7 @@ void agent_core::open() {
     trackers_.clear();
     fetched_.clear();
     acknowledged_ = 0;
-    consumer_ = app_->brokerage().subscribe(app_->id(), {settings_.topic});
+    consumer_ = app_->brokerage().subscribe(group_, {settings_.topic});
 }
 
 void agent_core::close() {
@@ -199,7 +200,7 @@ offset_tracker& agent_core::tracker_of(const record& r) {
     if (it == trackers_.end()) {
         // A partition read for the first time: from the group's committed offset (or, before
         // any commit, from the first record there).
-        const auto committed = app_->brokerage().committed(app_->id(), tp);
+        const auto committed = app_->brokerage().committed(group_, tp);
         it = trackers_.emplace(tp, offset_tracker(committed.value_or(r.offset))).first;
     }
     last_partition_ = it->first.partition;

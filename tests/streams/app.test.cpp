@@ -52,11 +52,11 @@ struct countdown {
     troupe::promise<void> done;
 };
 
-/// What the group `id` has committed, summed over the partitions of `topic`.
-std::uint64_t committed_total(app& a, const std::string& topic) {
+/// What `group` has committed, summed over the partitions of `topic`.
+std::uint64_t committed_total(app& a, const std::string& group, const std::string& topic) {
     std::uint64_t total = 0;
     for (std::uint32_t p = 0; p < *a.broker().partitions(topic); ++p) {
-        total += a.broker().committed(a.id(), {topic, p}).value_or(0);
+        total += a.broker().committed(group, {topic, p}).value_or(0);
     }
     return total;
 }
@@ -100,18 +100,19 @@ TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {
     app a{"counter", {.broker = "memory://app-commit", .topic_partitions = 4}};
     auto& topic = a.topic<std::string, add>("numbers");
     countdown seen(500);
-    a.agent("count", topic, [&](add_stream& s) -> troupe::task<void> {
+    auto& counter = a.agent("count", topic, [&](add_stream& s) -> troupe::task<void> {
         while (co_await s.next()) {
             seen.count();
         }
     });
+    EXPECT_EQ(counter.group(), "counter-count");
     for (int i = 0; i < 500; ++i) {
         topic.send(add{i, 0}, {.key = std::to_string(i)}).get();
     }
     a.start();
     seen.done.get_future().get();
     a.stop();
-    EXPECT_EQ(committed_total(a, "numbers"), 500U);
+    EXPECT_EQ(committed_total(a, "counter-count", "numbers"), 500U);
 }
 
 TEST(App, ConcurrentInstancesTakeEachValueOnceAndCommitAllOfThem) {
@@ -120,19 +121,19 @@ TEST(App, ConcurrentInstancesTakeEachValueOnceAndCommitAllOfThem) {
     std::mutex lock;
     std::multiset<int> taken;
     countdown seen(300);
-    a.agent("work", topic,
-            [&](add_stream& s) -> troupe::task<void> {
-                while (std::optional<add> v = co_await s.next()) {
-                    // Values finish out of order: a longer wait for some.
-                    co_await troupe::sleep_for(std::chrono::microseconds(v->a % 7 == 0 ? 300 : 10));
-                    {
-                        const std::lock_guard guard(lock);
-                        taken.insert(v->a);
-                    }
-                    seen.count();
-                }
-            },
-            {.concurrency = 4});
+    auto& worker = a.agent("work", topic,
+                           [&](add_stream& s) -> troupe::task<void> {
+                               while (std::optional<add> v = co_await s.next()) {
+                                   // Values finish out of order: a longer wait for some.
+                                   co_await troupe::sleep_for(std::chrono::microseconds(v->a % 7 == 0 ? 300 : 10));
+                                   {
+                                       const std::lock_guard guard(lock);
+                                       taken.insert(v->a);
+                                   }
+                                   seen.count();
+                               }
+                           },
+                           {.concurrency = 4});
     for (int i = 0; i < 300; ++i) {
         topic.send(add{i, 0}).get();
     }
@@ -143,7 +144,7 @@ TEST(App, ConcurrentInstancesTakeEachValueOnceAndCommitAllOfThem) {
     for (int i = 0; i < 300; ++i) {
         EXPECT_EQ(taken.count(i), 1U) << i;
     }
-    EXPECT_EQ(committed_total(a, "work"), 300U);
+    EXPECT_EQ(committed_total(a, worker.group(), "work"), 300U);
 }
 
 TEST(App, ABadValueIsSkippedAndTheAgentGoesOn) {
@@ -154,7 +155,7 @@ TEST(App, ABadValueIsSkippedAndTheAgentGoesOn) {
     a.start();
     EXPECT_EQ(agent.ask(add{1, 2}, 10s).get(), 3);
     a.stop();
-    EXPECT_EQ(committed_total(a, "adding"), 2U);  // the bad value is finished too
+    EXPECT_EQ(committed_total(a, agent.group(), "adding"), 2U);  // the bad value is finished too
 }
 
 TEST(App, AnAgentThatThrowsStartsAgainOnTheNextValue) {
@@ -172,7 +173,37 @@ TEST(App, AnAgentThatThrowsStartsAgainOnTheNextValue) {
     topic.send(add{-1, 0}).get();
     EXPECT_EQ(agent.ask(add{5, 0}, 10s).get(), 5);
     a.stop();
-    EXPECT_EQ(committed_total(a, "adding"), 2U);
+    EXPECT_EQ(committed_total(a, agent.group(), "adding"), 2U);
+}
+
+TEST(App, EveryAgentOfATopicSeesEveryValue) {
+    app a{"fanout", {.broker = "memory://app-fanout", .topic_partitions = 3}};
+    auto& topic = a.topic<std::string, add>("numbers");
+    countdown seen(2 * 30);
+    std::atomic<int> first{0};
+    std::atomic<int> second{0};
+    auto& one = a.agent("one", topic, [&](add_stream& s) -> troupe::task<void> {
+        while (co_await s.next()) {
+            ++first;
+            seen.count();
+        }
+    });
+    auto& two = a.agent("two", topic, [&](add_stream& s) -> troupe::task<void> {
+        while (co_await s.next()) {
+            ++second;
+            seen.count();
+        }
+    });
+    a.start();
+    for (int i = 0; i < 30; ++i) {
+        topic.send(add{i, 0}, {.key = std::to_string(i)}).get();
+    }
+    seen.done.get_future().get();
+    a.stop();
+    EXPECT_EQ(first.load(), 30);
+    EXPECT_EQ(second.load(), 30);
+    EXPECT_EQ(committed_total(a, one.group(), "numbers"), 30U);
+    EXPECT_EQ(committed_total(a, two.group(), "numbers"), 30U);
 }
 
 TEST(App, SinksGetWhatTheAgentYields) {

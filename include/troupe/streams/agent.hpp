@@ -72,6 +72,8 @@ public:
     const std::string& name() const noexcept { return core_.name(); }
     /// The topic it reads.
     const topic<K, V>& source() const noexcept { return *source_; }
+    /// The consumer group it reads in ("<app id>-<name>"): what it commits is the group's.
+    const std::string& group() const noexcept { return core_.group(); }
     /// Values it has finished since it started (for tests and tools).
     std::uint64_t finished() const noexcept { return core_.acknowledged(); }
 

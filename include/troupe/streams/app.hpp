@@ -16,8 +16,9 @@
 ///     app.start();
 ///     int eight = adding.ask(add{4, 4}, std::chrono::seconds(5)).get();
 ///
-/// The app's id names its consumer group (every agent of the app reads in it, so several
-/// instances of one app share the partitions) and prefixes its internal topics. Topics and
+/// The app's id names its agents' consumer groups ("<app id>-<agent name>": every agent sees
+/// every record of its topic, and several instances of one app share the partitions agent by
+/// agent) and prefixes its internal topics. Topics and
 /// agents are declared before start(); stop() (or the destructor) cancels the agents, waits for
 /// them and commits what they finished.
 

@@ -116,6 +116,9 @@ public:
 
     const std::string& name() const noexcept { return settings_.name; }
     const std::string& topic() const noexcept { return settings_.topic; }
+    /// The consumer group it reads in: "<app id>-<agent name>". Every agent sees every record
+    /// of its topic; instances of the app share the partitions agent by agent.
+    const std::string& group() const noexcept { return group_; }
     std::size_t concurrency() const noexcept { return settings_.concurrency; }
     app_core& app() const noexcept { return *app_; }
 
@@ -158,6 +161,7 @@ private:
 
     app_core* app_;
     agent_settings settings_;
+    std::string group_;
     std::unique_ptr<consumer> consumer_;
     std::map<topic_partition, offset_tracker> trackers_;
     // The partition of the last record looked up, and its tracker (map nodes do not move): a
