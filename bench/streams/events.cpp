@@ -13,7 +13,7 @@
 
 #include <troupe/streams/app.hpp>
 
-#include <simdjson.h>
+#include "withdrawal.hpp"
 
 #include <algorithm>
 #include <atomic>
@@ -25,20 +25,10 @@
 #include <string>
 #include <vector>
 
-namespace bench_events {
-struct withdrawal {
-    std::string user;
-    std::string country;
-    double amount = 0;
-    std::int64_t date = 0;
-};
-TROUPE_RECORD(withdrawal, user, country, amount, date);
-}  // namespace bench_events
-
 namespace {
 
 namespace streams = troupe::streams;
-using bench_events::withdrawal;
+using bench_streams::withdrawal;
 using clock_type = std::chrono::steady_clock;
 
 double seconds_since(clock_type::time_point t) {
@@ -50,13 +40,6 @@ double median(std::vector<double> v) {
 }
 void report(const char* side, const char* scenario, const char* metric, double value, const char* unit) {
     std::printf("%-7s %-16s %-10s %14.1f %s\n", side, scenario, metric, value, unit);
-}
-
-withdrawal sample(std::uint64_t i) {
-    static const char* users[] = {"alice", "bob", "carol", "dave"};
-    static const char* countries[] = {"FR", "DE", "NO", "US"};
-    return {users[i % 4], countries[(i / 4) % 4], static_cast<double>(i % 1000) + 0.25,
-            static_cast<std::int64_t>(1700000000 + i)};
 }
 
 std::int64_t sink = 0;  // printed at the end, so no loop is optimised away
@@ -121,23 +104,6 @@ std::pair<double, double> halves(std::uint64_t n, int round, Make make, Use use)
     return {produce, consume};
 }
 
-/// simdjson's on-demand API on a padded copy, as troupe's codec does, with no framework.
-struct bare_json {
-    simdjson::ondemand::parser parser;
-    std::string padded;
-    withdrawal decode(const std::vector<std::byte>& in) {
-        padded.assign(reinterpret_cast<const char*>(in.data()), in.size());
-        padded.resize(in.size() + simdjson::SIMDJSON_PADDING);
-        auto d = parser.iterate(padded.data(), in.size(), padded.size());
-        withdrawal w;
-        w.user = std::string_view(d["user"].get_string().value());
-        w.country = std::string_view(d["country"].get_string().value());
-        w.amount = d["amount"].get_double().value();
-        w.date = d["date"].get_int64().value();
-        return w;
-    }
-};
-
 void ask_round_trips(std::uint64_t asks) {
     streams::app app{"bench-ask", {.broker = "memory://bench-ask", .topic_partitions = 1}};
     auto& topic = app.topic<std::string, std::int64_t>("numbers");
@@ -191,11 +157,11 @@ int main(int argc, char** argv) {
     json_values.reserve(n);
     for (std::uint64_t i = 0; i < n; ++i) {
         std::memcpy(raw_values[i].data(), &i, 8);
-        json_values.push_back(streams::encode_as(streams::serializer::json, sample(i)));
+        json_values.push_back(streams::encode_as(streams::serializer::json, bench_streams::sample_withdrawal(i)));
     }
     std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json;
     std::vector<double> produce_raw, consume_raw, produce_json, consume_json;
-    bare_json bare;
+    bench_streams::by_hand_decoder bare;
     for (int r = 0; r < rounds; ++r) {
         troupe_raw.push_back(through_agent<std::string>(
             n, r, [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); },
@@ -224,14 +190,16 @@ int main(int argc, char** argv) {
         consume_raw.push_back(cr);
 
         troupe_json.push_back(through_agent<withdrawal>(
-            n, r, [](std::uint64_t i) { return sample(i); }, [](const withdrawal& w) { return w.date; }));
+            n, r, [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); },
+            [](const withdrawal& w) { return w.date; }));
         auto [pj, cj] = halves<withdrawal>(
-            n, r, [](std::uint64_t i) { return sample(i); }, [](const withdrawal& w) { return w.date; });
+            n, r, [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); },
+            [](const withdrawal& w) { return w.date; });
         produce_json.push_back(pj);
         consume_json.push_back(cj);
         t = clock_type::now();
         for (const auto& v : json_values) {
-            sink += bare.decode(v).date;
+            sink += bare.decode_withdrawal(std::string_view(reinterpret_cast<const char*>(v.data()), v.size())).date;
         }
         floor_json.push_back(static_cast<double>(n) / seconds_since(t));
     }

@@ -15,6 +15,8 @@
 
 #include <troupe/streams/json.hpp>
 
+#include "withdrawal.hpp"
+
 #include <rapidjson/document.h>
 #include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
@@ -41,14 +43,8 @@ struct add {
     std::int64_t a = 0;
     std::int64_t b = 0;
 };
-struct withdrawal {
-    std::string user;
-    std::string country;
-    double amount = 0;
-    std::int64_t date = 0;
-};
 TROUPE_RECORD(add, a, b);
-TROUPE_RECORD(withdrawal, user, country, amount, date);
+using bench_streams::withdrawal;
 
 std::int64_t sink = 0;  // what the loops computed, printed at the end so that nothing is optimised away
 
@@ -81,43 +77,23 @@ std::vector<std::string> add_inputs(std::size_t n) {
     return v;
 }
 std::vector<std::string> withdrawal_inputs(std::size_t n) {
-    static const char* users[] = {"alice", "bob", "carol", "dave"};
-    static const char* countries[] = {"FR", "DE", "NO", "US"};
     std::vector<std::string> v;
     v.reserve(n);
     for (std::size_t i = 0; i < n; ++i) {
-        v.push_back(std::string("{\"user\":\"") + users[i % 4] + "\",\"country\":\"" + countries[(i / 4) % 4] +
-                    "\",\"amount\":" + std::to_string(static_cast<double>(i % 1000) + 0.25) +
-                    ",\"date\":" + std::to_string(1700000000 + i) + "}");
+        v.push_back(troupe::streams::to_json(bench_streams::sample_withdrawal(i)));
     }
     return v;
 }
 
 // --- decoders --------------------------------------------------------------------------------
 
-struct simdjson_decoder {
-    simdjson::ondemand::parser parser;
-    std::string padded;  // the input copied with simdjson's padding: a broker's bytes have none
-    simdjson::ondemand::document doc(std::string_view in) {
-        padded.assign(in);
-        padded.resize(in.size() + simdjson::SIMDJSON_PADDING);
-        return parser.iterate(padded.data(), in.size(), padded.size());
-    }
+struct simdjson_decoder : bench_streams::by_hand_decoder {
     add decode_add(std::string_view in) {
-        auto d = doc(in);
+        auto d = document(in);
         add r;
         r.a = d["a"].get_int64().value();
         r.b = d["b"].get_int64().value();
         return r;
-    }
-    withdrawal decode_withdrawal(std::string_view in) {
-        auto d = doc(in);
-        withdrawal w;
-        w.user = std::string_view(d["user"].get_string().value());
-        w.country = std::string_view(d["country"].get_string().value());
-        w.amount = d["amount"].get_double().value();
-        w.date = d["date"].get_int64().value();
-        return w;
     }
 };
 

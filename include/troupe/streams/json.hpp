@@ -69,6 +69,12 @@ private:
 
 namespace json_detail {
 
+using wire::detail::is_map;
+using wire::detail::is_optional;
+using wire::detail::is_std_array;
+using wire::detail::is_tuple;
+using wire::detail::is_vector;
+
 /// A callable taken by reference through a function pointer: how the header's templates hand
 /// what to do with each field or element to the reader in json.cpp.
 template <class Signature>
@@ -137,11 +143,6 @@ consteval bool elements_are_json() {
 
 template <class T>
 consteval bool is_json() {
-    using wire::detail::is_map;
-    using wire::detail::is_optional;
-    using wire::detail::is_std_array;
-    using wire::detail::is_tuple;
-    using wire::detail::is_vector;
     if constexpr (std::is_same_v<T, bool> || std::is_arithmetic_v<T> || std::is_enum_v<T> ||
                   std::is_same_v<T, std::string>) {
         return true;
@@ -172,11 +173,6 @@ void write_integer(T v, std::string& out) {
 
 template <class T>
 void write(const T& v, std::string& out) {
-    using wire::detail::is_map;
-    using wire::detail::is_optional;
-    using wire::detail::is_std_array;
-    using wire::detail::is_tuple;
-    using wire::detail::is_vector;
     if constexpr (std::is_same_v<T, bool>) {
         out.append(v ? "true" : "false");
     } else if constexpr (std::is_enum_v<T>) {
@@ -289,7 +285,7 @@ void read_record(value& in, T& out, std::index_sequence<I...>) {
     (
         [&] {
             using member = wire::detail::field_type_t<T, I>;
-            if (!seen[I] && !wire::detail::is_optional<member>::value) {
+            if (!seen[I] && !is_optional<member>::value) {
                 throw json_error("$", "the field \"" + std::string(std::get<I>(fields).name) + "\" of " +
                                           std::string(wire::record_of<T>.name) + " is missing");
             }
@@ -299,11 +295,6 @@ void read_record(value& in, T& out, std::index_sequence<I...>) {
 
 template <class T>
 void read(value& in, T& out) {
-    using wire::detail::is_map;
-    using wire::detail::is_optional;
-    using wire::detail::is_std_array;
-    using wire::detail::is_tuple;
-    using wire::detail::is_vector;
     if constexpr (std::is_same_v<T, bool>) {
         out = in.get_bool();
     } else if constexpr (std::is_enum_v<T>) {
