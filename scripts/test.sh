@@ -6,7 +6,10 @@
 #      TROUPE_TEST_TIMEFACTOR=10);
 #   3. asan-ubsan preset: AddressSanitizer + UBSan build, every test, example, install and
 #      compile-fail check (TROUPE_TEST_TIMEFACTOR=5);
-#   4. clang-format --dry-run --Werror over the repository's *.hpp and *.cpp files.
+#   4. fuzz preset: a short pass of each libFuzzer target (tests/fuzz: frames, records, session;
+#      20000 inputs each, on top of the checked-in corpus), built with clang (installed with
+#      scripts/install-deps.sh --fuzz);
+#   5. clang-format --dry-run --Werror over the repository's *.hpp and *.cpp files.
 # With --quick: the debug preset (every test, no sanitizer) and clang-format only, for a fast
 # local loop; --debug adds the debug stage to the full check. (--asan, once the switch for
 # stage 3, is still accepted and changes nothing.)
@@ -16,7 +19,7 @@
 #   scripts/test.sh [--quick | --debug]
 set -euo pipefail
 
-usage() { sed -n '2,16s/^# \{0,1\}//p' "$0"; }
+usage() { sed -n '2,19s/^# \{0,1\}//p' "$0"; }
 
 run_debug=0
 run_sanitizers=1
@@ -106,6 +109,12 @@ if [[ $run_sanitizers -eq 1 ]]; then
     TROUPE_TEST_TIMEFACTOR=10 preset_stage tsan
     unset TSAN_OPTIONS
     TROUPE_TEST_TIMEFACTOR=5 preset_stage asan-ubsan
+    if scripts/install-deps.sh --fuzz; then
+        preset_stage fuzz
+    else
+        failed_stages+=("fuzz (packages)")
+        summaries+=("[fuzz] clang and its libFuzzer runtime could not be installed: no fuzz pass ran")
+    fi
 fi
 
 format_stage
