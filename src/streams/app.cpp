@@ -182,7 +182,7 @@ void agent_core::open() {
     last_tracker_ = nullptr;
     trackers_.clear();
     fetched_.clear();
-    acknowledged_ = 0;
+    acknowledged_.store(0, std::memory_order_relaxed);
     consumer_ = app_->brokerage().subscribe(group_, {settings_.topic});
 }
 
@@ -251,7 +251,7 @@ task<record_ptr> agent_core::next_record() {
 
 void agent_core::ack(const record& r) {
     tracker_of(r).ack(r.offset);
-    ++acknowledged_;
+    acknowledged_.store(acknowledged_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
 void agent_core::skip_bad(const record& r, std::string_view why) {

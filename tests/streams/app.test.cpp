@@ -111,7 +111,9 @@ TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {
     }
     a.start();
     seen.done.get_future().get();
+    EXPECT_GE(counter.finished(), 499U);  // read while it runs: the last one is finished by its next next()
     a.stop();
+    EXPECT_EQ(counter.finished(), 500U);
     EXPECT_EQ(committed_total(a, "counter-count", "numbers"), 500U);
 }
 

@@ -74,7 +74,7 @@ public:
     const topic<K, V>& source() const noexcept { return *source_; }
     /// The consumer group it reads in ("<app id>-<name>"): what it commits is the group's.
     const std::string& group() const noexcept { return core_.group(); }
-    /// Values it has finished since it started (for tests and tools).
+    /// Values it has finished since it started (for tests and tools; any thread).
     std::uint64_t finished() const noexcept { return core_.acknowledged(); }
 
     /// Sends `value` to the agent and gives what it yields for it, or troupe::timeout if no

@@ -12,6 +12,7 @@
 #include <troupe/streams/broker.hpp>
 #include <troupe/streams/offset_tracker.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -152,8 +153,9 @@ public:
     /// After the run's nursery has ended: the last commit, and the consumer leaves the group.
     void close();
 
-    /// Records taken by instances and acknowledged, since open().
-    std::uint64_t acknowledged() const noexcept { return acknowledged_; }
+    /// Records taken by instances and acknowledged, since open(). Any thread (relaxed: a count,
+    /// nothing is published through it).
+    std::uint64_t acknowledged() const noexcept { return acknowledged_.load(std::memory_order_relaxed); }
 
 private:
     offset_tracker& tracker_of(const record& r);
@@ -171,8 +173,8 @@ private:
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
     bool fetching_ = false;
-    std::vector<promise<void>> waiting_;  // instances waiting for the fetch another one made
-    std::uint64_t acknowledged_ = 0;
+    std::vector<promise<void>> waiting_;          // instances waiting for the fetch another one made
+    std::atomic<std::uint64_t> acknowledged_{0};  // written by the agent's actor only
 };
 
 }  // namespace detail
