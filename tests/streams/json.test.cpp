@@ -100,6 +100,20 @@ TEST(Json, StringsAreEscapedBothWays) {
     EXPECT_EQ(from_json<std::string>(R"("caf\u00e9")"), "caf\xc3\xa9");
 }
 
+TEST(Json, FieldsInAnyOrderAmongUnknownOnesAreFound) {
+    const withdrawal w =
+        from_json<withdrawal>(R"({"x":[1,{"y":2}],"date":9,"note":"n","amount":2.5,"z":"","country":"NO","user":"u"})");
+    EXPECT_EQ(w.user, "u");
+    EXPECT_EQ(w.country, "NO");
+    EXPECT_EQ(w.amount, 2.5);
+    EXPECT_EQ(w.date, 9);
+    EXPECT_EQ(w.note, "n");
+    const std::vector<add> adds = from_json<std::vector<add>>(R"([{"b":2,"a":1},{"c":0,"a":3,"b":4}])");
+    ASSERT_EQ(adds.size(), 2U);
+    EXPECT_EQ(adds[1].a, 3);
+    EXPECT_EQ(adds[1].b, 4);
+}
+
 TEST(Json, UnknownFieldsAreSkippedAndAMissingOptionalIsEmpty) {
     const withdrawal w =
         from_json<withdrawal>(R"({"user":"a","country":"DE","amount":1,"date":5,"added_later":{"x":[1,2]}})");
@@ -121,6 +135,7 @@ TEST(Json, ErrorsSayWhereAndWhat) {
               "$: malformed JSON where an object should be (JSON document ended early in the middle of an object or "
               "array.)");
     EXPECT_EQ(error_of<int>("5 6"), "$: more after the value");
+    EXPECT_EQ(error_of<add>(R"({"a":1,"b":2} {"a":3,"b":4})"), "$: more after the value");
     EXPECT_EQ(error_of<std::vector<int>>("[1] [2]"), "$: more after the value");
     EXPECT_EQ(error_of<add>("[1,2]"), "$: expected an object, got an array");
     EXPECT_NE(error_of<add>(R"({"a":1,)").find("$: "), std::string::npos);
