@@ -102,6 +102,25 @@ std::pair<std::string, future<bytes>> app_core::expect_reply(std::string what, s
     return {std::move(id), std::move(reply)};
 }
 
+std::size_t app_core::pending_asks() const {
+    const std::lock_guard guard(asks_->lock);
+    return asks_->asks.size();
+}
+
+void app_core::abandon_reply(const std::string& id) {
+    std::optional<waiting_ask> found;
+    {
+        const std::lock_guard guard(asks_->lock);
+        auto it = asks_->asks.find(id);
+        if (it == asks_->asks.end()) {
+            return;
+        }
+        found.emplace(std::move(it->second));
+        asks_->asks.erase(it);
+    }
+    found->deadline.cancel();
+}
+
 void app_core::complete(const record& r) {
     const bytes* id = header_of(r, correlation_header);
     if (id == nullptr) {

@@ -94,6 +94,21 @@ TEST(App, AnAskWithoutAReplyTimesOut) {
         EXPECT_STREQ(e.what(), "streams: ask of agent 'evens': no reply within 50 ms");
     }
     EXPECT_EQ(agent.ask(add{2, 0}, 10s).get(), 2);
+    EXPECT_EQ(a.pending_asks(), 0U);  // the one that timed out is gone too
+}
+
+TEST(App, AnAskThatCannotBeSentFailsAtOnceAndWaitsForNothing) {
+    app a{"unsent", {.broker = "memory://app-unsent", .topic_partitions = 2}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.start();
+    try {
+        (void)agent.ask(add{1, 1}, 10s, {.partition = 7U});
+        FAIL() << "an ask to a partition that does not exist was sent";
+    } catch (const troupe::error& e) {
+        EXPECT_STREQ(e.what(), "memory broker: cannot produce to partition 7 of 'adding', which has 2");
+    }
+    EXPECT_EQ(a.pending_asks(), 0U);
 }
 
 TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {

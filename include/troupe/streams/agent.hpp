@@ -87,9 +87,15 @@ public:
         auto [id, reply] = core_.app().expect_reply("streams: ask of agent '" + name() + "'", timeout);
         o.headers.push_back({std::string(detail::reply_to_header), bytes_of(core_.app().reply_topic())});
         o.headers.push_back({std::string(detail::correlation_header), bytes_of(id)});
-        future<record_metadata> sent = source_->send(value, std::move(o));
-        if (sent.failed()) {
-            sent.get();  // throws why
+        future<record_metadata> sent;
+        try {
+            sent = source_->send(value, std::move(o));
+            if (sent.failed()) {
+                sent.get();  // throws why
+            }
+        } catch (...) {
+            core_.app().abandon_reply(id);  // no request went: no reply to wait for
+            throw;
         }
         return reply.then_anywhere([](const bytes& b) { return decode_as<U>(serializer::automatic, b); });
     }

@@ -74,6 +74,8 @@ public:
     streams::broker& broker() noexcept { return core_->brokerage(); }
     /// The actor system its agents run in.
     troupe::system& system() noexcept { return core_->sys(); }
+    /// How many asks of its agents wait for their replies (for tests and tools).
+    std::size_t pending_asks() const { return core_->pending_asks(); }
 
     /// The topic `name` with keys K and values V, made in the broker if it is not there
     /// (with `o.partitions`, or the app's topic_partitions). troupe::error if the serializers

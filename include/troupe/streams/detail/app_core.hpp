@@ -70,6 +70,10 @@ public:
     /// Registers an ask waiting for its reply: a correlation id for the request's header and
     /// the future of the reply's bytes, which fails with troupe::timeout after `timeout`.
     std::pair<std::string, future<bytes>> expect_reply(std::string what, std::chrono::milliseconds timeout);
+    /// Forgets the ask `id` (its request could not be sent): no reply is waited for any more.
+    void abandon_reply(const std::string& id);
+    /// How many asks wait for their replies.
+    std::size_t pending_asks() const;
 
     /// Starts reading the reply topic; stop() ends it and fails the asks still waiting.
     void start();
