@@ -43,7 +43,7 @@ std::shared_ptr<broker> open_broker(std::string_view url) {
     const std::lock_guard guard(lock);
     auto& b = brokers[name];
     if (!b) {
-        b = std::make_shared<detail::memory_broker>(name);
+        b = std::make_shared<detail::memory_broker>();
     }
     return b;
 }

@@ -18,7 +18,7 @@ class memory_consumer;
 
 class memory_broker final : public broker, public std::enable_shared_from_this<memory_broker> {
 public:
-    explicit memory_broker(std::string name) : name_(std::move(name)) {}
+    memory_broker() = default;
 
     void create_topic(const std::string& topic, std::uint32_t partitions) override;
     std::optional<std::uint32_t> partitions(const std::string& topic) const override;
@@ -51,7 +51,6 @@ private:
     void serve_waiting(memory_consumer& m, std::vector<delivery>& out);  // under lock_
     static void complete(std::vector<delivery>& out);                    // after unlocking
 
-    const std::string name_;
     mutable std::mutex lock_;
     std::map<std::string, topic_log, std::less<>> topics_;
     std::map<std::string, group_state, std::less<>> groups_;

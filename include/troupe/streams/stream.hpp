@@ -77,8 +77,6 @@ public:
     stream(detail::agent_core& core, const topic<K, V>& t) noexcept : core_(&core), topic_(&t) {}
     stream(const stream&) = delete;
     stream& operator=(const stream&) = delete;
-    /// For the agent: the record being processed, for the reply to it.
-    const record_ptr& current() const noexcept { return current_; }
 
 private:
     /// Decodes `r` into `out` and makes it the current record; a bad value is skipped.
