@@ -102,6 +102,11 @@ std::pair<std::string, future<bytes>> app_core::expect_reply(std::string what, s
     return {std::move(id), std::move(reply)};
 }
 
+std::string app_core::fresh_correlation_id() {
+    const std::lock_guard guard(asks_->lock);
+    return reply_topic_ + "-" + std::to_string(++asks_->next);
+}
+
 std::size_t app_core::pending_asks() const {
     const std::lock_guard guard(asks_->lock);
     return asks_->asks.size();
@@ -166,6 +171,7 @@ void app_core::start() {
 }
 
 void app_core::stop() {
+    stop_tasks();
     if (stop_) {
         stop_->set_value();
         stop_.reset();
@@ -188,29 +194,79 @@ void app_core::stop() {
     }
 }
 
-// --- agent_core ------------------------------------------------------------------------------
+// --- the app's own tasks --------------------------------------------------------------------
 
-agent_core::agent_core(app_core& app, agent_settings settings)
-    : app_(&app), settings_(std::move(settings)), group_(app.id() + "-" + settings_.name) {
-    if (settings_.concurrency == 0) {
-        throw error("streams: agent '" + settings_.name + "': concurrency must be at least 1");
+void app_core::add_task(std::function<task<void>()> make) {
+    tasks_.push_back(std::move(make));
+}
+
+void app_core::add_stream(stream_home& home) {
+    streams_.push_back(&home);
+}
+
+void app_core::start_tasks() {
+    if (stop_tasks_ || (tasks_.empty() && streams_.empty())) {
+        return;
+    }
+    stop_tasks_.emplace();
+    future<void> stopped = stop_tasks_->get_future();
+    tasks_run_ = troupe::start_nursery(*system_, [this, stopped](troupe::nursery& n) -> task<void> {
+        for (stream_home* home : streams_) {
+            home->run_in(n);
+        }
+        for (auto& make : tasks_) {
+            n.start(make());
+        }
+        co_await stopped;
+        n.cancel();
+    });
+}
+
+void app_core::stop_tasks() {
+    if (!stop_tasks_) {
+        return;
+    }
+    stop_tasks_->set_value();
+    stop_tasks_.reset();
+    try {
+        tasks_run_.get();
+    } catch (const std::exception& e) {
+        troupe::logger()->error("streams: app '{}': its tasks ended with {}", id_, e.what());
+    }
+    for (stream_home* home : streams_) {
+        home->close();
     }
 }
 
-void agent_core::open() {
+// --- reader ----------------------------------------------------------------------------------
+
+reader::reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what)
+    : app_(&app),
+      group_(std::move(group)),
+      topics_(std::move(topics)),
+      what_(std::move(what)),
+      batch_(app.options().fetch_batch) {}
+
+void reader::open() {
     last_tracker_ = nullptr;
     trackers_.clear();
     fetched_.clear();
     acknowledged_.store(0, std::memory_order_relaxed);
-    consumer_ = app_->brokerage().subscribe(group_, {settings_.topic});
+    consumer_ = app_->brokerage().subscribe(group_, topics_);
 }
 
-void agent_core::close() {
+void reader::close() {
+    if (!consumer_) {
+        return;
+    }
     commit();
     consumer_->close();
+    consumer_.reset();
+    takers_.clear();
+    room_.reset();
 }
 
-offset_tracker& agent_core::tracker_of(const record& r) {
+offset_tracker& reader::tracker_of(const record& r) {
     if (last_tracker_ != nullptr && r.partition == last_partition_ && r.topic == *last_topic_) {
         return *last_tracker_;
     }
@@ -228,80 +284,61 @@ offset_tracker& agent_core::tracker_of(const record& r) {
     return it->second;
 }
 
-void agent_core::wake_waiting() {
+void reader::wake_takers() {
     std::vector<promise<void>> woken;
-    woken.swap(waiting_);
+    woken.swap(takers_);
     for (auto& p : woken) {
         p.set_value();
     }
 }
 
-task<record_ptr> agent_core::next_record() {
-    while (fetched_.empty()) {
-        if (fetching_) {
-            promise<void> turn;
-            future<void> fetched = turn.get_future();
-            waiting_.push_back(std::move(turn));
-            co_await fetched;
+void reader::make_room() {
+    promise<void> p = std::move(*room_);
+    room_.reset();
+    p.set_value();
+}
+
+task<void> reader::fetch_loop() {
+    for (;;) {
+        if (fetched_.size() >= batch_) {
+            room_.emplace();
+            future<void> room = room_->get_future();
+            co_await room;
             continue;
         }
-        fetching_ = true;
-        std::vector<record_ptr> got;
-        std::exception_ptr failed;
-        try {
-            got = co_await consumer_->fetch(app_->options().fetch_batch);
-        } catch (...) {
-            failed = std::current_exception();
-        }
-        fetching_ = false;
+        std::vector<record_ptr> got = co_await consumer_->fetch(batch_);
         for (auto& r : got) {
             tracker_of(*r).read(r->offset);
             fetched_.push_back(std::move(r));
         }
-        wake_waiting();  // another instance takes the fetch on if this one was cancelled
-        if (failed) {
-            std::rethrow_exception(failed);
-        }
+        wake_takers();
     }
-    record_ptr r = std::move(fetched_.front());
-    fetched_.pop_front();
-    co_return r;
 }
 
-void agent_core::ack(const record& r) {
+task<record_ptr> reader::next_record() {
+    for (;;) {
+        if (record_ptr r = take_fetched()) {
+            co_return r;
+        }
+        promise<void> turn;
+        future<void> fetched = turn.get_future();
+        takers_.push_back(std::move(turn));
+        co_await fetched;
+    }
+}
+
+void reader::ack(const record& r) {
     tracker_of(r).ack(r.offset);
     acknowledged_.store(acknowledged_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
 }
 
-void agent_core::skip_bad(const record& r, std::string_view why) {
-    troupe::logger()->error("streams: agent '{}': skipped the record at offset {} of {}: {}", settings_.name, r.offset,
+void reader::skip_bad(const record& r, std::string_view why) {
+    troupe::logger()->error("streams: {}: skipped the record at offset {} of {}: {}", what_, r.offset,
                             to_string({r.topic, r.partition}), why);
     ack(r);
 }
 
-void agent_core::reply(const record& request, bytes value) {
-    const bytes* to = header_of(request, reply_to_header);
-    const bytes* id = header_of(request, correlation_header);
-    if (to == nullptr || id == nullptr) {
-        return;
-    }
-    outgoing answer;
-    answer.topic = text_of(*to);
-    answer.value = std::move(value);
-    answer.headers.push_back({std::string(correlation_header), *id});
-    future<record_metadata> sent = app_->brokerage().produce(std::move(answer));
-    if (sent.failed()) {
-        try {
-            sent.get();
-        } catch (const std::exception& e) {
-            troupe::logger()->warn("streams: agent '{}': the reply to the record at offset {} of {} was not sent: {}",
-                                   settings_.name, request.offset, to_string({request.topic, request.partition}),
-                                   e.what());
-        }
-    }
-}
-
-void agent_core::commit() {
+void reader::commit() {
     if (!consumer_) {
         return;
     }
@@ -321,14 +358,92 @@ void agent_core::commit() {
             trackers_.at(tp).mark_committed(offset);
         }
     } catch (const std::exception& e) {
-        troupe::logger()->warn("streams: agent '{}': a commit failed: {}", settings_.name, e.what());
+        troupe::logger()->warn("streams: {}: a commit failed: {}", what_, e.what());
     }
 }
 
-task<void> agent_core::commit_every_interval() {
+task<void> reader::commit_every_interval() {
     for (;;) {
         co_await troupe::sleep_for(app_->options().commit_interval);
         commit();
+    }
+}
+
+// --- stream_home -----------------------------------------------------------------------------
+
+stream_home::stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
+                         std::size_t concurrency)
+    : name_(std::move(name)), concurrency_(concurrency), root_(app, std::move(group), std::move(topics), name_) {
+    if (concurrency_ == 0) {
+        throw error("streams: " + name_ + ": concurrency must be at least 1");
+    }
+}
+
+void stream_home::run_in(troupe::nursery& n) {
+    root_.open();
+    derived_.clear();
+    running_ = &n;
+    n.start(root_.fetch_loop());
+    n.start(root_.commit_every_interval());
+}
+
+reader& stream_home::derive(const std::string& topic) {
+    for (auto& r : derived_) {
+        if (r->topics().front() == topic) {
+            return *r;
+        }
+    }
+    if (running_ == nullptr) {
+        throw error("streams: " + name_ + ": a stream reads another topic only while it runs");
+    }
+    auto& r = *derived_.emplace_back(
+        std::make_unique<reader>(app(), group() + "-" + topic, std::vector<std::string>{topic}, name_));
+    r.open();
+    running_->start(r.fetch_loop());
+    running_->start(r.commit_every_interval());
+    return r;
+}
+
+void stream_home::start(task<void> t) {
+    if (running_ == nullptr) {
+        throw error("streams: " + name_ + ": a stream starts work only while it runs");
+    }
+    running_->start(std::move(t));
+}
+
+void stream_home::close() {
+    running_ = nullptr;
+    root_.close();
+    for (auto& r : derived_) {
+        r->close();
+    }
+}
+
+// --- agent_core ------------------------------------------------------------------------------
+
+agent_core::agent_core(app_core& app, agent_settings settings)
+    : stream_home(app, "agent '" + settings.name + "'", app.id() + "-" + settings.name, settings.topics,
+                  settings.concurrency),
+      agent_name_(std::move(settings.name)) {}
+
+void agent_core::reply(const record& request, bytes value) {
+    const bytes* to = header_of(request, reply_to_header);
+    const bytes* id = header_of(request, correlation_header);
+    if (to == nullptr || id == nullptr) {
+        return;
+    }
+    outgoing answer;
+    answer.topic = text_of(*to);
+    answer.value = std::move(value);
+    answer.headers.push_back({std::string(correlation_header), *id});
+    future<record_metadata> sent = app().brokerage().produce(std::move(answer));
+    if (sent.failed()) {
+        try {
+            sent.get();
+        } catch (const std::exception& e) {
+            troupe::logger()->warn("streams: {}: the reply to the record at offset {} of {} was not sent: {}", name(),
+                                   request.offset, to_string({request.topic, request.partition}), e.what());
+        }
     }
 }
 

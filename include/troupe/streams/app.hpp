@@ -22,15 +22,19 @@
 /// agents are declared before start(); stop() (or the destructor) cancels the agents, waits for
 /// them and commits what they finished.
 
+#include <troupe/async/await.hpp>
 #include <troupe/async/generator.hpp>
 #include <troupe/async/task.hpp>
 #include <troupe/core/errors.hpp>
+#include <troupe/core/log.hpp>
 #include <troupe/streams/agent.hpp>
 #include <troupe/streams/broker.hpp>
 #include <troupe/streams/detail/app_core.hpp>
 #include <troupe/streams/stream.hpp>
 #include <troupe/streams/topic.hpp>
 
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -94,21 +98,13 @@ public:
     /// agent yields Rs) or troupe::task<void>. Started by start().
     template <topic_value K, topic_value V, class F>
     auto& agent(std::string name, const streams::topic<K, V>& source, F fn, agent_options o = {}) {
-        using result = app_detail::agent_result<F, K, V>;
-        static_assert(app_detail::yields<result>::valid,
-                      "app.agent: the function must take a troupe::streams::stream<K, V>& and return "
-                      "troupe::generator<R> or troupe::task<void>");
-        using R = typename app_detail::yields<result>::type;
-        check_not_started("an agent");
-        if (name.empty()) {
-            throw error("streams: app '" + id() + "': an agent needs a name");
-        }
-        detail::agent_settings settings{std::move(name), source.name(), o.concurrency};
-        auto a = std::make_unique<streams::agent<K, V, R>>(*core_, std::move(settings), source,
-                                                           typename streams::agent<K, V, R>::function(std::move(fn)));
-        auto& ref = *a;
-        agents_.push_back(std::move(a));
-        return ref;
+        return agent_of(std::move(name), std::vector<const streams::topic<K, V>*>{&source}, std::move(fn), o);
+    }
+    /// The agent `name` over several topics of the same types, `t1 & t2` (Faust's combined
+    /// streams): its stream gives the values of all of them, each partition's in order.
+    template <topic_value K, topic_value V, class F>
+    auto& agent(std::string name, combined<K, V> sources, F fn, agent_options o = {}) {
+        return agent_of(std::move(name), std::move(sources.topics), std::move(fn), o);
     }
     /// The agent `name` over a topic of its own, named "<app id>-<name>" (Faust's agent
     /// without a topic), with keys K and values V.
@@ -118,6 +114,89 @@ public:
         return agent(std::move(name), own, std::move(fn), o);
     }
 
+    /// A stream of `sources` for the app's tasks (Faust's topic.stream()), read in the consumer
+    /// group "<app id>-stream-<n>" from start() to stop(). Iterate it only from tasks of this
+    /// app (app.task), one at a time: they run on the actor that reads it.
+    template <topic_value K, topic_value V>
+    streams::stream<K, V>& stream(const streams::topic<K, V>& source) {
+        check_not_started("a stream");
+        std::string n = std::to_string(homes_.size() + 1);
+        auto home = std::make_unique<detail::stream_home>(*core_, "stream " + n + " of '" + source.name() + "'",
+                                                          id() + "-stream-" + n, std::vector{source.name()}, 1);
+        auto s = std::make_shared<streams::stream<K, V>>(*home, home->root(),
+                                                         std::vector<const streams::topic<K, V>*>{&source});
+        core_->add_stream(*home);
+        homes_.push_back(std::move(home));
+        auto& ref = *s;
+        topics_.push_back(std::move(s));
+        return ref;
+    }
+
+    /// Runs `fn` (a troupe::task<void>()) from start() until it ends or stop() cancels it, in
+    /// the actor of the app's tasks and streams (Faust's app.task).
+    template <class F>
+    void task(F fn) {
+        check_not_started("a task");
+        static_assert(std::is_same_v<std::invoke_result_t<F&>, troupe::task<void>>,
+                      "app.task: the function must return troupe::task<void>");
+        core_->add_task(std::function<troupe::task<void>()>(std::move(fn)));
+    }
+    /// Runs `fn` (returning void or troupe::task<void>) every `interval`, the first time one
+    /// interval after start(), until stop() (Faust's app.timer). An exception from it is
+    /// logged, and the timer goes on.
+    template <class F>
+    void timer(std::chrono::milliseconds interval, F fn) {
+        check_not_started("a timer");
+        if (interval.count() <= 0) {
+            throw error("streams: app '" + id() + "': a timer needs an interval above 0");
+        }
+        core_->add_task([interval, fn = std::move(fn), app_id = id()]() mutable -> troupe::task<void> {
+            for (;;) {
+                co_await troupe::sleep_for(interval);
+                try {
+                    if constexpr (std::is_same_v<std::invoke_result_t<F&>, troupe::task<void>>) {
+                        troupe::task<void> t = fn();
+                        co_await std::move(t);
+                    } else {
+                        fn();
+                    }
+                } catch (const troupe::cancelled&) {
+                    throw;
+                } catch (const std::exception& e) {
+                    troupe::logger()->error("streams: app '{}': a timer threw: {}", app_id, e.what());
+                }
+            }
+        });
+    }
+
+private:
+    template <topic_value K, topic_value V, class F>
+    auto& agent_of(std::string name, std::vector<const streams::topic<K, V>*> sources, F fn, agent_options o) {
+        using result = app_detail::agent_result<F, K, V>;
+        static_assert(app_detail::yields<result>::valid,
+                      "app.agent: the function must take a troupe::streams::stream<K, V>& and return "
+                      "troupe::generator<R> or troupe::task<void>");
+        using R = typename app_detail::yields<result>::type;
+        check_not_started("an agent");
+        if (name.empty()) {
+            throw error("streams: app '" + id() + "': an agent needs a name");
+        }
+        if (sources.empty()) {
+            throw error("streams: app '" + id() + "': agent '" + name + "' needs at least one topic");
+        }
+        std::vector<std::string> names;
+        for (const auto* t : sources) {
+            names.push_back(t->name());
+        }
+        detail::agent_settings settings{std::move(name), std::move(names), o.concurrency};
+        auto a = std::make_unique<streams::agent<K, V, R>>(*core_, std::move(settings), std::move(sources),
+                                                           typename streams::agent<K, V, R>::function(std::move(fn)));
+        auto& ref = *a;
+        agents_.push_back(std::move(a));
+        return ref;
+    }
+
+public:
     /// Starts the agents and the reader of replies. Idempotent.
     void start() {
         if (started_) {
@@ -128,6 +207,7 @@ public:
         for (auto& a : agents_) {
             a->start();
         }
+        core_->start_tasks();
     }
     /// Stops the agents (each commits what it finished), then the reader of replies; asks still
     /// waiting fail. Idempotent; not from inside one of its agents.
@@ -136,6 +216,7 @@ public:
             return;
         }
         started_ = false;
+        core_->stop_tasks();
         for (auto& a : agents_) {
             a->stop();
         }
@@ -152,6 +233,7 @@ private:
     std::unique_ptr<detail::app_core> core_;
     std::vector<std::shared_ptr<void>> topics_;
     std::vector<std::unique_ptr<detail::agent_base>> agents_;
+    std::vector<std::unique_ptr<detail::stream_home>> homes_;
     bool started_ = false;
 };
 

@@ -86,4 +86,19 @@ private:
     std::uint32_t partitions_ = 0;
 };
 
+/// Several topics of the same types read as one stream (Faust's `s1 & s2`): `t1 & t2 & t3`.
+template <topic_value K, topic_value V>
+struct combined {
+    std::vector<const topic<K, V>*> topics;
+};
+template <topic_value K, topic_value V>
+combined<K, V> operator&(const topic<K, V>& a, const topic<K, V>& b) {
+    return {{&a, &b}};
+}
+template <topic_value K, topic_value V>
+combined<K, V> operator&(combined<K, V> a, const topic<K, V>& b) {
+    a.topics.push_back(&b);
+    return a;
+}
+
 }  // namespace troupe::streams

@@ -5,6 +5,7 @@
 /// in flight in each partition, and commits. The typed front ends (app.hpp, agent.hpp,
 /// stream.hpp) sit on these.
 
+#include <troupe/async/nursery.hpp>
 #include <troupe/async/task.hpp>
 #include <troupe/core/future.hpp>
 #include <troupe/core/system.hpp>
@@ -17,6 +18,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -52,6 +54,8 @@ inline constexpr std::string_view correlation_header = "troupe-correlation-id";
 /// The value of header `name` of `r`, if it has one.
 const bytes* header_of(const record& r, std::string_view name) noexcept;
 
+class stream_home;
+
 class app_core {
 public:
     app_core(std::string id, app_options options);
@@ -70,6 +74,8 @@ public:
     /// Registers an ask waiting for its reply: a correlation id for the request's header and
     /// the future of the reply's bytes, which fails with troupe::timeout after `timeout`.
     std::pair<std::string, future<bytes>> expect_reply(std::string what, std::chrono::milliseconds timeout);
+    /// A correlation id no other request of this app instance has.
+    std::string fresh_correlation_id();
     /// Forgets the ask `id` (its request could not be sent): no reply is waited for any more.
     void abandon_reply(const std::string& id);
     /// How many asks wait for their replies.
@@ -78,6 +84,13 @@ public:
     /// Starts reading the reply topic; stop() ends it and fails the asks still waiting.
     void start();
     void stop();
+
+    /// The app's own work (app.task, app.timer, and the loops of app.stream's streams), run in
+    /// a nursery of its own between start_tasks() and stop_tasks(). Added before the start.
+    void add_task(std::function<task<void>()> make);
+    void add_stream(stream_home& home);
+    void start_tasks();
+    void stop_tasks();
 
 private:
     struct waiting_ask {
@@ -106,68 +119,78 @@ private:
 
     std::optional<promise<void>> stop_;
     future<void> reader_;
+
+    std::vector<std::function<task<void>()>> tasks_;
+    std::vector<stream_home*> streams_;
+    std::optional<promise<void>> stop_tasks_;
+    future<void> tasks_run_;
 };
 
-/// What an agent needs to run besides its function: see the file's comment.
-struct agent_settings {
-    std::string name;
-    std::string topic;
-    std::size_t concurrency = 1;
-};
-
-class agent_core {
+/// One consumer of the topics a stream reads, and the records it has fetched and not yet
+/// handed out. Its fetch loop (a task of the stream's actor) keeps a bounded buffer filled; the
+/// stream's instances take records from it, each record going to one of them. What they finish
+/// is acknowledged here, partition by partition, and committed up to the oldest record still
+/// in flight. Touched only by the stream's actor while it runs (the instances and the loops
+/// interleave at their awaits, one at a time), and by the owner's thread before and after.
+class reader {
 public:
-    agent_core(app_core& app, agent_settings settings);
+    /// A reader of `topics` in consumer group `group`; `what` names it in logs.
+    reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what);
+    reader(const reader&) = delete;
+    reader& operator=(const reader&) = delete;
 
-    const std::string& name() const noexcept { return settings_.name; }
-    const std::string& topic() const noexcept { return settings_.topic; }
-    /// The consumer group it reads in: "<app id>-<agent name>". Every agent sees every record
-    /// of its topic; instances of the app share the partitions agent by agent.
     const std::string& group() const noexcept { return group_; }
-    std::size_t concurrency() const noexcept { return settings_.concurrency; }
+    const std::vector<std::string>& topics() const noexcept { return topics_; }
+    const std::string& what() const noexcept { return what_; }
     app_core& app() const noexcept { return *app_; }
 
-    // On the agent's actor (its nursery), while it runs:
+    /// Joins the group (before the run).
+    void open();
+    /// After the run: the last commit, and the consumer leaves the group.
+    void close();
 
-    /// The next record of the agent's topic for one of its instances, waiting for a fetch if
-    /// none is there; each record goes to one instance.
-    task<record_ptr> next_record();
-    /// The next record already fetched, or null: next_record() without the wait.
+    // On the stream's actor, while it runs:
+
+    /// Fetches into the buffer whenever it has room, until cancelled.
+    task<void> fetch_loop();
+    /// Commits every commit interval, until cancelled.
+    task<void> commit_every_interval();
+    /// The next record already fetched, or null.
     record_ptr take_fetched() {
         if (fetched_.empty()) {
             return nullptr;
         }
         record_ptr r = std::move(fetched_.front());
         fetched_.pop_front();
+        if (room_ && fetched_.size() < batch_) {
+            make_room();
+        }
         return r;
     }
-    /// An instance is done with `r` (it moved past it, threw on it, or it was skipped).
+    /// The next record, waiting for the fetch loop if none is there. Cancelling the wait loses
+    /// nothing: the record stays for the next taker.
+    task<record_ptr> next_record();
+    /// `r` is finished (moved past, thrown on, skipped or acknowledged by hand).
     void ack(const record& r);
     /// A record whose value did not decode: logged with where it is, and acknowledged.
     void skip_bad(const record& r, std::string_view why);
-    /// If `request` asked for a reply, sends `value` to where it said.
-    void reply(const record& request, bytes value);
     /// Commits, in every partition, what is finished.
     void commit();
-    /// Commits every commit interval, until cancelled.
-    task<void> commit_every_interval();
 
-    // From the app, around a run:
-    void open();
-    /// After the run's nursery has ended: the last commit, and the consumer leaves the group.
-    void close();
-
-    /// Records taken by instances and acknowledged, since open(). Any thread (relaxed: a count,
-    /// nothing is published through it).
+    /// Records acknowledged since open(). Any thread (relaxed: a count, nothing is published
+    /// through it).
     std::uint64_t acknowledged() const noexcept { return acknowledged_.load(std::memory_order_relaxed); }
 
 private:
     offset_tracker& tracker_of(const record& r);
-    void wake_waiting();
+    void wake_takers();
+    void make_room();
 
     app_core* app_;
-    agent_settings settings_;
     std::string group_;
+    std::vector<std::string> topics_;
+    std::string what_;
+    std::size_t batch_;
     std::unique_ptr<consumer> consumer_;
     std::map<topic_partition, offset_tracker> trackers_;
     // The partition of the last record looked up, and its tracker (map nodes do not move): a
@@ -176,9 +199,75 @@ private:
     const std::string* last_topic_ = nullptr;
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
-    bool fetching_ = false;
-    std::vector<promise<void>> waiting_;          // instances waiting for the fetch another one made
-    std::atomic<std::uint64_t> acknowledged_{0};  // written by the agent's actor only
+    std::vector<promise<void>> takers_;           // instances waiting for records
+    std::optional<promise<void>> room_;           // the fetch loop waiting for room in the buffer
+    std::atomic<std::uint64_t> acknowledged_{0};  // written by the stream's actor only
+};
+
+/// Where a stream lives: its root reader, the readers derived from it (through() and
+/// group_by() read other topics, each in a group of its own), and the nursery that runs their
+/// loops. An agent's, or one of the app's streams.
+class stream_home {
+public:
+    /// A home for a stream named `name` of `topics`, reading in group `group`; `concurrency`
+    /// instances take its records.
+    stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
+                std::size_t concurrency);
+    stream_home(const stream_home&) = delete;
+    stream_home& operator=(const stream_home&) = delete;
+
+    const std::string& name() const noexcept { return name_; }
+    const std::string& group() const noexcept { return root_.group(); }
+    std::size_t concurrency() const noexcept { return concurrency_; }
+    app_core& app() const noexcept { return root_.app(); }
+    reader& root() noexcept { return root_; }
+
+    /// Opens the readers and starts their loops in `n` (a nursery on the stream's actor).
+    void run_in(troupe::nursery& n);
+    /// After the nursery has ended: every reader commits and leaves its group.
+    void close();
+
+    /// The reader of `topic` derived from this stream (made, opened and started at the first
+    /// call; group "<group>-<topic>"). On the stream's actor, while it runs.
+    reader& derive(const std::string& topic);
+
+    /// Starts `t` in the nursery the stream runs in (a forwarder of through() or group_by()).
+    void start(task<void> t);
+
+    /// Values finished by the readers the stream's function iterates (the last derived one,
+    /// or the root).
+    std::uint64_t finished() const noexcept {
+        return derived_.empty() ? root_.acknowledged() : derived_.back()->acknowledged();
+    }
+
+private:
+    std::string name_;
+    std::size_t concurrency_;
+    reader root_;
+    std::deque<std::unique_ptr<reader>> derived_;
+    troupe::nursery* running_ = nullptr;
+};
+
+/// What an agent needs to run besides its function: see the file's comment.
+struct agent_settings {
+    std::string name;
+    std::vector<std::string> topics;
+    std::size_t concurrency = 1;
+};
+
+/// An agent's home: its stream's, plus the replies to what asked.
+class agent_core : public stream_home {
+public:
+    agent_core(app_core& app, agent_settings settings);
+
+    /// The agent's name (name() is how logs name it: "agent 'adding'").
+    const std::string& agent_name() const noexcept { return agent_name_; }
+
+    /// If `request` asked for a reply, sends `value` to where it said.
+    void reply(const record& request, bytes value);
+
+private:
+    std::string agent_name_;
 };
 
 }  // namespace detail

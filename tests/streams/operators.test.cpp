@@ -1,0 +1,529 @@
+#include <troupe/streams/app.hpp>
+
+#include <troupe/async/await.hpp>
+#include <troupe/core/errors.hpp>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <ranges>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Stream operators and the rest of the app's surface, each test on a broker of its own name:
+// events and their acknowledgement, items, enumerate, processors and filters, take, echo,
+// through, group_by, combined topics, the app's tasks, streams and timers, replies to another
+// topic, map and join.
+
+namespace operators_test {
+
+struct withdrawal {
+    std::string user;
+    std::string country;
+    double amount = 0;
+};
+TROUPE_RECORD(withdrawal, user, country, amount);
+
+}  // namespace operators_test
+
+namespace {
+
+using namespace std::chrono_literals;
+using namespace troupe::streams;
+using operators_test::withdrawal;
+
+using int_stream = stream<std::string, int>;
+
+/// What a test collects from an agent, and a future that completes once it has `n` of them.
+template <class T>
+class collected {
+public:
+    explicit collected(std::size_t n) : n_(n) {}
+    void add(T v) {
+        bool done = false;
+        {
+            const std::lock_guard guard(lock_);
+            values_.push_back(std::move(v));
+            done = values_.size() == n_;
+        }
+        if (done) {
+            done_.set_value();
+        }
+    }
+    /// Waits for the n values and gives them.
+    std::vector<T> get() {
+        done_.get_future().get();
+        const std::lock_guard guard(lock_);
+        return values_;
+    }
+
+private:
+    std::size_t n_;
+    std::mutex lock_;
+    std::vector<T> values_;
+    troupe::promise<void> done_;
+};
+
+TEST(StreamOperators, EventsCarryWhereTheyCameFromAndAnAckComesBeforeMovingOn) {
+    app a{"events", {.broker = "memory://ops-events", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    struct seen {
+        std::string key;
+        int value;
+        std::uint64_t offset;
+        std::string topic;
+        bool acked_before;
+        bool acked_after;
+        std::string header;
+    };
+    collected<seen> got(3);
+    a.agent("reader", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto events = s.events();
+        while (std::optional<event<std::string, int>> e = co_await events.next()) {
+            const bool before = e->acked();
+            if (e->value() == 2) {
+                const ack_guard done = e->ack_at_exit();  // acked when the block ends
+            } else {
+                e->ack();
+            }
+            const bytes* h = e->header_value("origin");
+            got.add({e->key(), e->value(), e->offset(), e->topic(), before, e->acked(),
+                     h ? std::string(reinterpret_cast<const char*>(h->data()), h->size()) : ""});
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 3; ++i) {
+        topic.send(i, {.key = "k" + std::to_string(i), .headers = {{"origin", bytes_of("test")}}}).get();
+    }
+    const auto values = got.get();
+    for (std::size_t i = 0; i < 3; ++i) {
+        EXPECT_EQ(values[i].key, "k" + std::to_string(i + 1));
+        EXPECT_EQ(values[i].value, static_cast<int>(i + 1));
+        EXPECT_EQ(values[i].offset, i);
+        EXPECT_EQ(values[i].topic, "numbers");
+        EXPECT_FALSE(values[i].acked_before);
+        EXPECT_TRUE(values[i].acked_after);
+        EXPECT_EQ(values[i].header, "test");
+    }
+    a.stop();
+    EXPECT_EQ(a.broker().committed("events-reader", {"numbers", 0}), 3U);
+}
+
+TEST(StreamOperators, AnEventHeldUnackedHoldsTheCommitUntilTheStreamMovesOn) {
+    app a{"holding", {.broker = "memory://ops-holding", .topic_partitions = 1, .commit_interval = 1h}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    troupe::promise<void> second_seen;
+    troupe::promise<void> go_on;
+    auto proceed = go_on.get_future();
+    auto& reader = a.agent("reader", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto events = s.events();
+        while (std::optional<event<std::string, int>> e = co_await events.next()) {
+            if (e->value() == 1) {
+                continue;  // not acked by hand: acked when the next is asked for
+            }
+            second_seen.set_value();
+            co_await proceed;
+        }
+    });
+    a.start();
+    topic.send(1).get();
+    topic.send(2).get();
+    second_seen.get_future().get();
+    EXPECT_EQ(reader.finished(), 1U);  // the first is acked by moving on; the second is in flight
+    go_on.set_value();
+    a.stop();  // the stop cancels the wait for a third: the second was moved past
+    EXPECT_EQ(a.broker().committed("holding-reader", {"numbers", 0}), 2U);
+}
+
+TEST(StreamOperators, ItemsAndEnumerateGiveKeysAndCounts) {
+    app a{"items", {.broker = "memory://ops-items", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    collected<std::pair<std::string, int>> items(3);
+    collected<std::pair<std::size_t, int>> counted(3);
+    a.agent("items", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto all = s.items();
+        while (auto kv = co_await all.next()) {
+            items.add(*kv);
+        }
+    });
+    a.agent("counted", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto all = s.enumerate(10);
+        while (auto iv = co_await all.next()) {
+            counted.add(*iv);
+        }
+    });
+    a.start();
+    for (int i = 0; i < 3; ++i) {
+        topic.send(i * 7, {.key = "k" + std::to_string(i)}).get();
+    }
+    EXPECT_EQ(items.get(), (std::vector<std::pair<std::string, int>>{{"k0", 0}, {"k1", 7}, {"k2", 14}}));
+    EXPECT_EQ(counted.get(), (std::vector<std::pair<std::size_t, int>>{{10, 0}, {11, 7}, {12, 14}}));
+}
+
+TEST(StreamOperators, ProcessorsRunInOrderAndFiltersAndSkipsDropValuesButAckThem) {
+    app a{"processors", {.broker = "memory://ops-processors", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    collected<int> got(4);
+    a.agent("proc", topic, [&](int_stream& s) -> troupe::task<void> {
+        s.add_processor([](int v) { return v * 10; })
+            .add_processor([](int v) -> troupe::task<int> {
+                co_await troupe::sleep_for(1ms);
+                co_return v + 1;
+            })
+            .filter([](const int& v) { return v != 31; })
+            .add_processor([](int v) {
+                if (v == 51) {
+                    throw skip();
+                }
+                return v;
+            });
+        while (std::optional<int> v = co_await s.next()) {
+            got.add(*v);
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 6; ++i) {
+        topic.send(i).get();  // 11, 21, (31 filtered), 41, (51 skipped), 61
+    }
+    EXPECT_EQ(got.get(), (std::vector<int>{11, 21, 41, 61}));
+    a.stop();
+    EXPECT_EQ(a.broker().committed("processors-proc", {"numbers", 0}), 6U);  // the dropped ones too
+}
+
+TEST(StreamOperators, TakeGivesFullBatchesAndAPartialOneOnceWithinHasPassed) {
+    app a{"take", {.broker = "memory://ops-take", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    collected<std::vector<int>> batches(3);
+    a.agent("batches", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto all = s.take(4, 20ms);
+        while (auto batch = co_await all.next()) {
+            batches.add(*batch);
+        }
+    });
+    for (int i = 0; i < 10; ++i) {
+        topic.send(i).get();  // all there before the agent starts: its first fetch takes them all
+    }
+    a.start();
+    const auto got = batches.get();  // 4 + 4, then the last 2 once 20 ms have passed
+    EXPECT_EQ(got, (std::vector<std::vector<int>>{{0, 1, 2, 3}, {4, 5, 6, 7}, {8, 9}}));
+    a.stop();
+    // The agent asked for a fourth batch before the stop: the third is finished too.
+    EXPECT_EQ(a.broker().committed("take-batches", {"numbers", 0}), 10U);
+}
+
+TEST(StreamOperators, EchoCopiesEveryValueToOtherTopics) {
+    app a{"echo", {.broker = "memory://ops-echo", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& copy1 = a.topic<std::string, int>("copy-1");
+    auto& copy2 = a.topic<std::string, int>("copy-2", {.value_serializer = serializer::msgpack});
+    collected<int> seen(3);
+    collected<int> copied(6);
+    a.agent("echo", topic, [&](int_stream& s) -> troupe::task<void> {
+        s.echo(copy1, copy2);
+        while (std::optional<int> v = co_await s.next()) {
+            seen.add(*v);
+        }
+    });
+    a.agent("copies", copy1 & copy2, [&](int_stream& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            copied.add(*v);
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 3; ++i) {
+        topic.send(i).get();
+    }
+    EXPECT_EQ(seen.get(), (std::vector<int>{1, 2, 3}));
+    auto both = copied.get();
+    std::sort(both.begin(), both.end());
+    EXPECT_EQ(both, (std::vector<int>{1, 1, 2, 2, 3, 3}));
+}
+
+TEST(StreamOperators, CombinedTopicsAllDeliverTheirValues) {
+    app a{"combined", {.broker = "memory://ops-combined", .topic_partitions = 2}};
+    auto& t1 = a.topic<std::string, int>("one");
+    auto& t2 = a.topic<std::string, int>("two");
+    auto& t3 = a.topic<std::string, int>("three");
+    collected<std::pair<std::string, int>> got(30);
+    a.agent("all", t1 & t2 & t3, [&](int_stream& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            got.add({s.event()->topic, *v});
+        }
+    });
+    a.start();
+    for (int i = 0; i < 10; ++i) {
+        t1.send(i).get();
+        t2.send(100 + i).get();
+        t3.send(200 + i).get();
+    }
+    std::map<std::string, std::vector<int>> by_topic;
+    for (const auto& [t, v] : got.get()) {
+        by_topic[t].push_back(v);
+    }
+    ASSERT_EQ(by_topic.size(), 3U);
+    for (auto& [t, values] : by_topic) {
+        std::sort(values.begin(), values.end());
+        const int base = t == "one" ? 0 : t == "two" ? 100 : 200;
+        for (int i = 0; i < 10; ++i) {
+            EXPECT_EQ(values[static_cast<std::size_t>(i)], base + i) << t;
+        }
+    }
+}
+
+TEST(StreamOperators, ThroughForwardsEveryRecordAndReadsTheOtherTopic) {
+    app a{"through", {.broker = "memory://ops-through", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& middle = a.topic<std::string, int>("middle");
+    collected<std::pair<std::string, int>> got(5);
+    auto& agent = a.agent("fwd", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto& after = s.filter([](const int& v) { return v != 3; }).through(middle);
+        while (std::optional<int> v = co_await after.next()) {
+            got.add({after.event()->topic, *v});
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 6; ++i) {
+        topic.send(i, {.key = "k"}).get();
+    }
+    EXPECT_EQ(got.get(), (std::vector<std::pair<std::string, int>>{
+                             {"middle", 1}, {"middle", 2}, {"middle", 4}, {"middle", 5}, {"middle", 6}}));
+    EXPECT_EQ(a.broker().end_offset({"middle", 0}), 5U);
+    a.stop();
+    EXPECT_EQ(a.broker().committed("through-fwd", {"numbers", 0}), 6U);
+    EXPECT_EQ(a.broker().committed("through-fwd-middle", {"middle", 0}), 5U);
+    EXPECT_EQ(agent.finished(), 5U);
+}
+
+TEST(StreamOperators, GroupByRepartitionsSoEachKeyIsReadInOnePartition) {
+    app a{"bank", {.broker = "memory://ops-group-by", .topic_partitions = 4}};
+    auto& withdrawals = a.topic<std::string, withdrawal>("withdrawals");
+    collected<std::pair<std::string, std::uint32_t>> by_user(40);
+    collected<std::string> by_country(40);
+    a.agent("users", withdrawals, [&](stream<std::string, withdrawal>& s) -> troupe::task<void> {
+        auto& grouped = s.group_by(&withdrawal::user);
+        while (std::optional<withdrawal> w = co_await grouped.next()) {
+            EXPECT_EQ(grouped.key(), w->user);
+            by_user.add({w->user, grouped.event()->partition});
+        }
+    });
+    a.agent("countries", withdrawals, [&](stream<std::string, withdrawal>& s) -> troupe::task<void> {
+        auto& grouped = s.group_by([](const withdrawal& w) { return w.country; }, "country");
+        while (std::optional<withdrawal> w = co_await grouped.next()) {
+            by_country.add(grouped.event()->topic);
+        }
+    });
+    a.start();
+    const std::vector<std::string> users{"alice", "bob", "carol", "dave", "erin"};
+    for (int i = 0; i < 40; ++i) {
+        const auto& user = users[static_cast<std::size_t>(i) % users.size()];
+        withdrawals.send({user, i % 2 == 0 ? "NO" : "SE", 1.0 + i}).get();  // no key: partitions in turn
+    }
+    std::map<std::string, std::set<std::uint32_t>> partitions_of;
+    for (const auto& [user, p] : by_user.get()) {
+        partitions_of[user].insert(p);
+    }
+    EXPECT_EQ(partitions_of.size(), users.size());
+    for (const auto& [user, ps] : partitions_of) {
+        EXPECT_EQ(ps.size(), 1U) << user << " was read in more than one partition";
+    }
+    for (const auto& t : by_country.get()) {
+        EXPECT_EQ(t, "bank-countries-country-repartition");
+    }
+    EXPECT_EQ(*a.broker().partitions("bank-users-user-repartition"), 4U);
+}
+
+TEST(StreamOperators, GroupByWithAFunctionNeedsAName) {
+    app a{"unnamed", {.broker = "memory://ops-group-by-name", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    troupe::promise<std::string> why;
+    a.agent("g", topic, [&](int_stream& s) -> troupe::task<void> {
+        try {
+            (void)s.group_by([](const int& v) { return v % 2; });
+        } catch (const troupe::error& e) {
+            why.set_value(e.what());
+        }
+        co_return;
+    });
+    a.start();
+    EXPECT_EQ(why.get_future().get(),
+              "streams: agent 'g': group_by() with a function needs a name (it names the intermediate topic)");
+}
+
+TEST(StreamOperators, ThroughNeedsConcurrencyOne) {
+    app a{"concurrent", {.broker = "memory://ops-through-concurrent", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& other = a.topic<std::string, int>("other");
+    collected<std::string> why(2);
+    a.agent("t", topic,
+            [&](int_stream& s) -> troupe::task<void> {
+                try {
+                    (void)s.through(other);
+                } catch (const troupe::error& e) {
+                    why.add(e.what());
+                }
+                co_return;
+            },
+            {.concurrency = 2});
+    a.start();
+    for (const auto& w : why.get()) {
+        EXPECT_EQ(
+            w, "streams: agent 't': through() and group_by() need concurrency 1 (the forwarded order would be lost)");
+    }
+}
+
+TEST(StreamOperators, AppTasksReadStreamsAndTimersTick) {
+    app a{"noactor", {.broker = "memory://ops-tasks", .topic_partitions = 2}};
+    auto& topic = a.topic<std::string, int>("noactor");
+    auto& s = a.stream(topic);
+    collected<int> got(5);
+    collected<int> ticks(3);
+    a.task([&]() -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            got.add(*v);
+        }
+    });
+    int n = 0;
+    a.timer(1ms, [&] { ticks.add(++n); });
+    a.start();
+    for (int i = 0; i < 5; ++i) {
+        topic.send(i).get();
+    }
+    auto values = got.get();
+    std::sort(values.begin(), values.end());
+    EXPECT_EQ(values, (std::vector<int>{0, 1, 2, 3, 4}));
+    EXPECT_EQ(ticks.get(), (std::vector<int>{1, 2, 3}));
+    a.stop();
+    std::uint64_t committed = 0;
+    for (std::uint32_t p = 0; p < 2; ++p) {
+        committed += a.broker().committed("noactor-stream-1", {"noactor", p}).value_or(0);
+    }
+    EXPECT_EQ(committed, 5U);
+}
+
+TEST(StreamOperators, ASendWithReplyToAnswersIntoAnotherAgentsTopic) {
+    app a{"reply-to", {.broker = "memory://ops-reply-to", .topic_partitions = 1}};
+    auto& numbers = a.topic<std::string, int>("numbers");
+    auto& results = a.topic<std::string, int>("results");
+    auto& doubling = a.agent("double", numbers, [](int_stream& s) -> troupe::generator<int> {
+        while (std::optional<int> v = co_await s.next()) {
+            co_yield *v * 2;
+        }
+    });
+    collected<std::pair<int, std::string>> got(2);
+    a.agent("collect", results, [&](int_stream& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            const bytes* id = detail::header_of(*s.event(), detail::correlation_header);
+            got.add({*v, id ? std::string(reinterpret_cast<const char*>(id->data()), id->size()) : ""});
+        }
+    });
+    a.start();
+    doubling.send(21, {.reply_to = results.name(), .correlation_id = "the-answer"}).get();
+    doubling.send(5, {.reply_to = results.name()}).get();
+    const auto replies = got.get();
+    EXPECT_EQ(replies[0], (std::pair<int, std::string>{42, "the-answer"}));
+    EXPECT_EQ(replies[1].first, 10);
+    EXPECT_FALSE(replies[1].second.empty());
+}
+
+troupe::generator<int> squaring(int_stream& s) {
+    while (std::optional<int> v = co_await s.next()) {
+        co_yield *v** v;
+    }
+}
+
+TEST(StreamOperators, JoinGivesRepliesInOrderAndKvjoinSendsTheKeys) {
+    app a{"join", {.broker = "memory://ops-join", .topic_partitions = 4}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& pow2 = a.agent("pow2", topic, squaring, {.concurrency = 3});
+    a.start();
+    EXPECT_EQ(pow2.join(std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}, 10s).get(),
+              (std::vector<int>{1, 4, 9, 16, 25, 36, 49, 64}));
+    const std::vector<std::pair<std::string, int>> pairs{{"a", 3}, {"b", 4}};
+    EXPECT_EQ(pow2.kvjoin(pairs, 10s).get(), (std::vector<int>{9, 16}));
+    EXPECT_EQ(pow2.join(std::vector<int>{}, 10s).get(), std::vector<int>{});
+}
+
+TEST(StreamOperators, MapYieldsEveryReplyAndWorksOnEndlessInput) {
+    app a{"map", {.broker = "memory://ops-map", .topic_partitions = 4}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& pow2 = a.agent("pow2", topic, squaring, {.concurrency = 2});
+    troupe::promise<std::vector<int>> mapped;
+    troupe::promise<std::vector<int>> endless;
+    troupe::promise<std::vector<int>> keyed;
+    a.task([&]() -> troupe::task<void> {
+        std::vector<int> got;
+        auto replies = pow2.map(std::vector<int>{1, 2, 3, 4, 5, 6, 7, 8}, 10s);
+        while (std::optional<int> r = co_await replies.next()) {
+            got.push_back(*r);
+        }
+        mapped.set_value(std::move(got));
+
+        got.clear();
+        auto more = pow2.map(std::views::iota(1), 10s, 4);  // endless: take the first 20
+        while (std::optional<int> r = co_await more.next()) {
+            got.push_back(*r);
+            if (got.size() == 20) {
+                break;
+            }
+        }
+        endless.set_value(std::move(got));
+
+        got.clear();
+        const std::vector<std::pair<std::string, int>> pairs{{"x", 5}, {"y", 6}};
+        auto kv = pow2.kvmap(pairs, 10s);
+        while (std::optional<int> r = co_await kv.next()) {
+            got.push_back(*r);
+        }
+        keyed.set_value(std::move(got));
+    });
+    a.start();
+    auto got = mapped.get_future().get();
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<int>{1, 4, 9, 16, 25, 36, 49, 64}));
+    got = endless.get_future().get();
+    ASSERT_EQ(got.size(), 20U);
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(std::unique(got.begin(), got.end()), got.end());
+    for (int r : got) {
+        int root = 1;
+        while (root * root < r) {
+            ++root;
+        }
+        EXPECT_EQ(root * root, r);
+        EXPECT_LE(root, 23);  // at most 4 asks wait at once: the first 20 replies answer the first 23 values
+    }
+    got = keyed.get_future().get();
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, (std::vector<int>{25, 36}));
+}
+
+TEST(StreamOperators, AMapWhoseRepliesDoNotComeThrowsTimeout) {
+    app a{"map-timeout", {.broker = "memory://ops-map-timeout", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    auto& silent = a.agent("silent", topic, [](int_stream& s) -> troupe::generator<int> {
+        while (std::optional<int> v = co_await s.next()) {
+            if (*v < 0) {
+                co_yield *v;  // never, here
+            }
+        }
+    });
+    troupe::promise<std::string> why;
+    a.task([&]() -> troupe::task<void> {
+        try {
+            auto replies = silent.map(std::vector<int>{1, 2}, 20ms);
+            while (co_await replies.next()) {}
+            why.set_value("no error");
+        } catch (const troupe::timeout& e) {
+            why.set_value(e.what());
+        }
+    });
+    a.start();
+    EXPECT_EQ(why.get_future().get(), "streams: ask of agent 'silent': no reply within 20 ms");
+}
+
+}  // namespace
