@@ -240,18 +240,28 @@ void app_core::stop_tasks() {
 
 // --- reader ----------------------------------------------------------------------------------
 
-reader::reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what)
+reader::reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what,
+               bad_value_policy on_bad)
     : app_(&app),
       group_(std::move(group)),
       topics_(std::move(topics)),
       what_(std::move(what)),
-      batch_(app.options().fetch_batch) {}
+      batch_(app.options().fetch_batch),
+      on_bad_(std::move(on_bad)) {
+    if (on_bad_.action == bad_value::dead_letter && on_bad_.dead_letter_topic.empty()) {
+        throw error("streams: " + what_ + ": bad values go to a dead-letter topic, but none is named");
+    }
+}
 
 void reader::open() {
     last_tracker_ = nullptr;
     trackers_.clear();
     fetched_.clear();
+    stopped_.clear();
     acknowledged_.store(0, std::memory_order_relaxed);
+    if (on_bad_.action == bad_value::dead_letter) {
+        app_->brokerage().create_topic(on_bad_.dead_letter_topic, app_->options().topic_partitions);
+    }
     consumer_ = app_->brokerage().subscribe(group_, topics_);
 }
 
@@ -309,7 +319,9 @@ task<void> reader::fetch_loop() {
         std::vector<record_ptr> got = co_await consumer_->fetch(batch_);
         for (auto& r : got) {
             tracker_of(*r).read(r->offset);
-            fetched_.push_back(std::move(r));
+            if (stopped_.empty() || stopped_.count({r->topic, r->partition}) == 0) {
+                fetched_.push_back(std::move(r));
+            }  // else it stays in flight, unacknowledged, with the stopped partition
         }
         wake_takers();
     }
@@ -333,9 +345,55 @@ void reader::ack(const record& r) {
 }
 
 void reader::skip_bad(const record& r, std::string_view why) {
-    troupe::logger()->error("streams: {}: skipped the record at offset {} of {}: {}", what_, r.offset,
-                            to_string({r.topic, r.partition}), why);
-    ack(r);
+    const topic_partition tp{r.topic, r.partition};
+    switch (on_bad_.action) {
+        case bad_value::skip:
+            troupe::logger()->error("streams: {}: skipped the record at offset {} of {}: {}", what_, r.offset,
+                                    to_string(tp), why);
+            ack(r);
+            return;
+        case bad_value::dead_letter: {
+            outgoing letter;
+            letter.topic = on_bad_.dead_letter_topic;
+            letter.key = r.key;
+            letter.value = r.value;
+            letter.headers = r.headers;
+            letter.headers.push_back({"troupe-error", bytes_of(why)});
+            letter.headers.push_back({"troupe-topic", bytes_of(r.topic)});
+            letter.headers.push_back({"troupe-partition", bytes_of(std::to_string(r.partition))});
+            letter.headers.push_back({"troupe-offset", bytes_of(std::to_string(r.offset))});
+            try {
+                // Bad values are rare: waiting here for the broker to hold the letter keeps it
+                // from being acknowledged before it is safe.
+                app_->brokerage().produce(std::move(letter)).get();
+            } catch (const std::exception& e) {
+                troupe::logger()->error(
+                    "streams: {}: the record at offset {} of {} ({}) could not go to the dead-letter topic '{}': {}; "
+                    "its partition stops",
+                    what_, r.offset, to_string(tp), why, on_bad_.dead_letter_topic, e.what());
+                stop_partition(tp);
+                return;
+            }
+            troupe::logger()->warn("streams: {}: sent the record at offset {} of {} to the dead-letter topic '{}': {}",
+                                   what_, r.offset, to_string(tp), on_bad_.dead_letter_topic, why);
+            ack(r);
+            return;
+        }
+        case bad_value::stop_partition:
+            troupe::logger()->error(
+                "streams: {}: stopped reading {} at offset {}: {}; it is read again from there when the agent "
+                "starts again",
+                what_, to_string(tp), r.offset, why);
+            stop_partition(tp);
+            return;
+    }
+}
+
+void reader::stop_partition(const topic_partition& tp) {
+    stopped_.insert(tp);
+    consumer_->pause(tp);
+    // What was fetched after it stays unacknowledged: in flight, so no commit passes it.
+    std::erase_if(fetched_, [&](const record_ptr& r) { return r->partition == tp.partition && r->topic == tp.topic; });
 }
 
 void reader::commit() {
@@ -372,8 +430,11 @@ task<void> reader::commit_every_interval() {
 // --- stream_home -----------------------------------------------------------------------------
 
 stream_home::stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
-                         std::size_t concurrency)
-    : name_(std::move(name)), concurrency_(concurrency), root_(app, std::move(group), std::move(topics), name_) {
+                         std::size_t concurrency, bad_value_policy on_bad)
+    : name_(std::move(name)),
+      concurrency_(concurrency),
+      on_bad_(std::move(on_bad)),
+      root_(app, std::move(group), std::move(topics), name_, on_bad_) {
     if (concurrency_ == 0) {
         throw error("streams: " + name_ + ": concurrency must be at least 1");
     }
@@ -397,7 +458,7 @@ reader& stream_home::derive(const std::string& topic) {
         throw error("streams: " + name_ + ": a stream reads another topic only while it runs");
     }
     auto& r = *derived_.emplace_back(
-        std::make_unique<reader>(app(), group() + "-" + topic, std::vector<std::string>{topic}, name_));
+        std::make_unique<reader>(app(), group() + "-" + topic, std::vector<std::string>{topic}, name_, on_bad_));
     r.open();
     running_->start(r.fetch_loop());
     running_->start(r.commit_every_interval());
@@ -423,7 +484,7 @@ void stream_home::close() {
 
 agent_core::agent_core(app_core& app, agent_settings settings)
     : stream_home(app, "agent '" + settings.name + "'", app.id() + "-" + settings.name, settings.topics,
-                  settings.concurrency),
+                  settings.concurrency, settings.on_bad),
       agent_name_(std::move(settings.name)) {}
 
 void agent_core::reply(const record& request, bytes value) {

@@ -175,6 +175,60 @@ TEST(App, ABadValueIsSkippedAndTheAgentGoesOn) {
     EXPECT_EQ(committed_total(a, agent.group(), "adding"), 2U);  // the bad value is finished too
 }
 
+TEST(App, ABadValueCanGoToADeadLetterTopicWithWhyAndWhereFrom) {
+    app a{"letters", {.broker = "memory://app-dead-letter", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding, {.on_bad_value = bad_value::dead_letter});
+    a.broker().produce({.topic = "adding", .key = bytes_of("k"), .value = bytes_of(R"({"a":"one","b":2})")}).get();
+    a.start();
+    EXPECT_EQ(agent.ask(add{1, 2}, 10s).get(), 3);
+    a.stop();
+    EXPECT_EQ(committed_total(a, agent.group(), "adding"), 2U);
+    const std::string dead = "letters-adding-dead-letter";
+    ASSERT_EQ(a.broker().end_offset({dead, 0}), 1U);
+    auto reader = a.broker().subscribe("inspector", {dead});
+    const auto letters = reader->fetch(10).get();
+    ASSERT_EQ(letters.size(), 1U);
+    const record& letter = *letters[0];
+    EXPECT_EQ(letter.key, bytes_of("k"));
+    EXPECT_EQ(letter.value, bytes_of(R"({"a":"one","b":2})"));
+    auto header = [&](std::string_view name) {
+        const bytes* b = detail::header_of(letter, name);
+        return b ? std::string(reinterpret_cast<const char*>(b->data()), b->size()) : std::string("(none)");
+    };
+    EXPECT_EQ(header("troupe-error"), "$.a: expected an integer, got a string");
+    EXPECT_EQ(header("troupe-topic"), "adding");
+    EXPECT_EQ(header("troupe-partition"), "0");
+    EXPECT_EQ(header("troupe-offset"), "0");
+}
+
+TEST(App, ABadValueCanStopItsPartitionAndOnlyThat) {
+    app a{"stopping", {.broker = "memory://app-stop-partition", .topic_partitions = 2}};
+    auto& topic = a.topic<std::string, add>("adding");
+    countdown seen(3);
+    std::atomic<int> sum{0};
+    a.agent("adding", topic,
+            [&](add_stream& s) -> troupe::task<void> {
+                while (std::optional<add> v = co_await s.next()) {
+                    sum += v->a;
+                    seen.count();
+                }
+            },
+            {.on_bad_value = bad_value::stop_partition});
+    auto& broker = a.broker();
+    broker.produce({.topic = "adding", .partition = 0U, .value = bytes_of(R"({"a":1,"b":0})")}).get();
+    broker.produce({.topic = "adding", .partition = 0U, .value = bytes_of("not json")}).get();
+    broker.produce({.topic = "adding", .partition = 0U, .value = bytes_of(R"({"a":100,"b":0})")}).get();
+    broker.produce({.topic = "adding", .partition = 1U, .value = bytes_of(R"({"a":10,"b":0})")}).get();
+    a.start();
+    broker.produce({.topic = "adding", .partition = 1U, .value = bytes_of(R"({"a":20,"b":0})")}).get();
+    seen.done.get_future().get();  // 1 (partition 0), 10 and 20 (partition 1)
+    a.stop();
+    EXPECT_EQ(sum.load(), 31);  // 100 comes after the bad value: its partition stopped before it
+    EXPECT_EQ(broker.committed("stopping-adding", {"adding", 0}), 1U);  // just before the bad value
+    EXPECT_EQ(broker.committed("stopping-adding", {"adding", 1}), 2U);
+}
+
 TEST(App, AnAgentThatThrowsStartsAgainOnTheNextValue) {
     app a{"fragile", {.broker = "memory://app-throws", .topic_partitions = 1}};
     auto& topic = a.topic<std::string, add>("adding");

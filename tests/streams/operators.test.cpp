@@ -18,7 +18,7 @@
 // Stream operators and the rest of the app's surface, each test on a broker of its own name:
 // events and their acknowledgement, items, enumerate, processors and filters, take, echo,
 // through, group_by, combined topics, the app's tasks, streams and timers, replies to another
-// topic, map and join.
+// topic, map and join. Each test stops its app before what its agents use goes out of scope.
 
 namespace operators_test {
 
@@ -163,6 +163,7 @@ TEST(StreamOperators, ItemsAndEnumerateGiveKeysAndCounts) {
     }
     EXPECT_EQ(items.get(), (std::vector<std::pair<std::string, int>>{{"k0", 0}, {"k1", 7}, {"k2", 14}}));
     EXPECT_EQ(counted.get(), (std::vector<std::pair<std::size_t, int>>{{10, 0}, {11, 7}, {12, 14}}));
+    a.stop();
 }
 
 TEST(StreamOperators, ProcessorsRunInOrderAndFiltersAndSkipsDropValuesButAckThem) {
@@ -242,6 +243,7 @@ TEST(StreamOperators, EchoCopiesEveryValueToOtherTopics) {
     auto both = copied.get();
     std::sort(both.begin(), both.end());
     EXPECT_EQ(both, (std::vector<int>{1, 1, 2, 2, 3, 3}));
+    a.stop();
 }
 
 TEST(StreamOperators, CombinedTopicsAllDeliverTheirValues) {
@@ -273,6 +275,7 @@ TEST(StreamOperators, CombinedTopicsAllDeliverTheirValues) {
             EXPECT_EQ(values[static_cast<std::size_t>(i)], base + i) << t;
         }
     }
+    a.stop();
 }
 
 TEST(StreamOperators, ThroughForwardsEveryRecordAndReadsTheOtherTopic) {
@@ -297,6 +300,7 @@ TEST(StreamOperators, ThroughForwardsEveryRecordAndReadsTheOtherTopic) {
     EXPECT_EQ(a.broker().committed("through-fwd", {"numbers", 0}), 6U);
     EXPECT_EQ(a.broker().committed("through-fwd-middle", {"middle", 0}), 5U);
     EXPECT_EQ(agent.finished(), 5U);
+    a.stop();
 }
 
 TEST(StreamOperators, GroupByRepartitionsSoEachKeyIsReadInOnePartition) {
@@ -335,6 +339,7 @@ TEST(StreamOperators, GroupByRepartitionsSoEachKeyIsReadInOnePartition) {
         EXPECT_EQ(t, "bank-countries-country-repartition");
     }
     EXPECT_EQ(*a.broker().partitions("bank-users-user-repartition"), 4U);
+    a.stop();
 }
 
 TEST(StreamOperators, GroupByWithAFunctionNeedsAName) {
@@ -352,6 +357,7 @@ TEST(StreamOperators, GroupByWithAFunctionNeedsAName) {
     a.start();
     EXPECT_EQ(why.get_future().get(),
               "streams: agent 'g': group_by() with a function needs a name (it names the intermediate topic)");
+    a.stop();
 }
 
 TEST(StreamOperators, ThroughNeedsConcurrencyOne) {
@@ -374,6 +380,7 @@ TEST(StreamOperators, ThroughNeedsConcurrencyOne) {
         EXPECT_EQ(
             w, "streams: agent 't': through() and group_by() need concurrency 1 (the forwarded order would be lost)");
     }
+    a.stop();
 }
 
 TEST(StreamOperators, AppTasksReadStreamsAndTimersTick) {
@@ -403,6 +410,7 @@ TEST(StreamOperators, AppTasksReadStreamsAndTimersTick) {
         committed += a.broker().committed("noactor-stream-1", {"noactor", p}).value_or(0);
     }
     EXPECT_EQ(committed, 5U);
+    a.stop();
 }
 
 TEST(StreamOperators, ASendWithReplyToAnswersIntoAnotherAgentsTopic) {
@@ -428,6 +436,7 @@ TEST(StreamOperators, ASendWithReplyToAnswersIntoAnotherAgentsTopic) {
     EXPECT_EQ(replies[0], (std::pair<int, std::string>{42, "the-answer"}));
     EXPECT_EQ(replies[1].first, 10);
     EXPECT_FALSE(replies[1].second.empty());
+    a.stop();
 }
 
 troupe::generator<int> squaring(int_stream& s) {
@@ -446,6 +455,7 @@ TEST(StreamOperators, JoinGivesRepliesInOrderAndKvjoinSendsTheKeys) {
     const std::vector<std::pair<std::string, int>> pairs{{"a", 3}, {"b", 4}};
     EXPECT_EQ(pow2.kvjoin(pairs, 10s).get(), (std::vector<int>{9, 16}));
     EXPECT_EQ(pow2.join(std::vector<int>{}, 10s).get(), std::vector<int>{});
+    a.stop();
 }
 
 TEST(StreamOperators, MapYieldsEveryReplyAndWorksOnEndlessInput) {
@@ -500,6 +510,7 @@ TEST(StreamOperators, MapYieldsEveryReplyAndWorksOnEndlessInput) {
     got = keyed.get_future().get();
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, (std::vector<int>{25, 36}));
+    a.stop();
 }
 
 TEST(StreamOperators, AMapWhoseRepliesDoNotComeThrowsTimeout) {
@@ -524,6 +535,7 @@ TEST(StreamOperators, AMapWhoseRepliesDoNotComeThrowsTimeout) {
     });
     a.start();
     EXPECT_EQ(why.get_future().get(), "streams: ask of agent 'silent': no reply within 20 ms");
+    a.stop();
 }
 
 }  // namespace

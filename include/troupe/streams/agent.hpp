@@ -47,6 +47,11 @@ namespace troupe::streams {
 struct agent_options {
     /// Instances of the function sharing its stream (Faust's concurrency).
     std::size_t concurrency = 1;
+    /// What a value that does not decode does: skipped (the default), its partition stopped,
+    /// or sent to a dead-letter topic.
+    bad_value on_bad_value = bad_value::skip;
+    /// For bad_value::dead_letter; empty: "<app id>-<agent name>-dead-letter".
+    std::string dead_letter_topic{};
 };
 
 /// The optional parts of a value sent to an agent with agent.send().

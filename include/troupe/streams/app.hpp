@@ -188,7 +188,11 @@ private:
         for (const auto* t : sources) {
             names.push_back(t->name());
         }
-        detail::agent_settings settings{std::move(name), std::move(names), o.concurrency};
+        bad_value_policy on_bad{o.on_bad_value, o.dead_letter_topic};
+        if (on_bad.action == bad_value::dead_letter && on_bad.dead_letter_topic.empty()) {
+            on_bad.dead_letter_topic = id() + "-" + name + "-dead-letter";
+        }
+        detail::agent_settings settings{std::move(name), std::move(names), o.concurrency, std::move(on_bad)};
         auto a = std::make_unique<streams::agent<K, V, R>>(*core_, std::move(settings), std::move(sources),
                                                            typename streams::agent<K, V, R>::function(std::move(fn)));
         auto& ref = *a;

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,27 @@ struct app_options {
     std::size_t fetch_batch = 256;
     /// The actor system the agents run in; none: the app makes its own.
     troupe::system* system = nullptr;
+};
+
+/// What a stream does with a record whose value does not decode (always logged with its topic,
+/// partition and offset).
+enum class bad_value {
+    /// Acknowledge it and go on (Faust's behaviour).
+    skip,
+    /// Stop reading its partition: nothing of it is acknowledged from there on, so the commit
+    /// stays before it and it is read again once the agent starts again (after a fix). The
+    /// other partitions go on.
+    stop_partition,
+    /// Send it, bytes as they are, to the dead-letter topic (headers troupe-error,
+    /// troupe-topic, troupe-partition, troupe-offset say why and where from), then
+    /// acknowledge it.
+    dead_letter,
+};
+
+/// The policy for bad values, and where dead letters go.
+struct bad_value_policy {
+    bad_value action = bad_value::skip;
+    std::string dead_letter_topic{};  ///< for bad_value::dead_letter
 };
 
 namespace detail {
@@ -135,7 +157,8 @@ private:
 class reader {
 public:
     /// A reader of `topics` in consumer group `group`; `what` names it in logs.
-    reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what);
+    reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what,
+           bad_value_policy on_bad = {});
     reader(const reader&) = delete;
     reader& operator=(const reader&) = delete;
 
@@ -172,7 +195,8 @@ public:
     task<record_ptr> next_record();
     /// `r` is finished (moved past, thrown on, skipped or acknowledged by hand).
     void ack(const record& r);
-    /// A record whose value did not decode: logged with where it is, and acknowledged.
+    /// A record whose value did not decode: logged with where it is, and then skipped, sent
+    /// to the dead-letter topic or its partition stopped, as the policy says.
     void skip_bad(const record& r, std::string_view why);
     /// Commits, in every partition, what is finished.
     void commit();
@@ -183,6 +207,7 @@ public:
 
 private:
     offset_tracker& tracker_of(const record& r);
+    void stop_partition(const topic_partition& tp);
     void wake_takers();
     void make_room();
 
@@ -191,6 +216,7 @@ private:
     std::vector<std::string> topics_;
     std::string what_;
     std::size_t batch_;
+    bad_value_policy on_bad_;
     std::unique_ptr<consumer> consumer_;
     std::map<topic_partition, offset_tracker> trackers_;
     // The partition of the last record looked up, and its tracker (map nodes do not move): a
@@ -199,6 +225,7 @@ private:
     const std::string* last_topic_ = nullptr;
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
+    std::set<topic_partition> stopped_;           // by bad_value::stop_partition
     std::vector<promise<void>> takers_;           // instances waiting for records
     std::optional<promise<void>> room_;           // the fetch loop waiting for room in the buffer
     std::atomic<std::uint64_t> acknowledged_{0};  // written by the stream's actor only
@@ -212,7 +239,7 @@ public:
     /// A home for a stream named `name` of `topics`, reading in group `group`; `concurrency`
     /// instances take its records.
     stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
-                std::size_t concurrency);
+                std::size_t concurrency, bad_value_policy on_bad = {});
     stream_home(const stream_home&) = delete;
     stream_home& operator=(const stream_home&) = delete;
 
@@ -243,6 +270,7 @@ public:
 private:
     std::string name_;
     std::size_t concurrency_;
+    bad_value_policy on_bad_;
     reader root_;
     std::deque<std::unique_ptr<reader>> derived_;
     troupe::nursery* running_ = nullptr;
@@ -253,6 +281,7 @@ struct agent_settings {
     std::string name;
     std::vector<std::string> topics;
     std::size_t concurrency = 1;
+    bad_value_policy on_bad{};
 };
 
 /// An agent's home: its stream's, plus the replies to what asked.
