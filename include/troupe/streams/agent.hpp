@@ -169,6 +169,8 @@ public:
     virtual void start() = 0;
     /// Cancels the instances, waits for them, commits what they finished and leaves the group.
     virtual void stop() = 0;
+    /// What the worker's command line shows and waits for.
+    virtual const agent_core& core() const noexcept = 0;
 };
 }  // namespace detail
 
@@ -319,6 +321,7 @@ public:
             n.cancel();
         });
     }
+    const detail::agent_core& core() const noexcept override { return core_; }
     void stop() override {
         if (!stop_) {
             return;

@@ -61,6 +61,18 @@ struct yields<task<void>> {
     static constexpr bool valid = true;
     using type = void;
 };
+/// A value typed on a command line: the text itself for a raw type, else JSON.
+template <class T>
+T from_text(std::string_view text) {
+    if constexpr (codec_detail::is_raw<T>) {
+        return T(reinterpret_cast<const typename T::value_type*>(text.data()),
+                 reinterpret_cast<const typename T::value_type*>(text.data() + text.size()));
+    } else if constexpr (json_serialisable<T>) {
+        return from_json<T>(text);
+    } else {
+        throw error("streams: a value of this type cannot be typed as text (it is not JSON-serialisable)");
+    }
+}
 }  // namespace app_detail
 
 class app {
@@ -91,6 +103,23 @@ public:
                                                         core_->options().topic_partitions);
         auto& ref = *t;
         topics_.push_back(std::shared_ptr<void>(std::move(t)));
+        entries_.push_back({ref.name(), ref.partitions(), std::string(name_of(resolved<K>(o.key_serializer))),
+                            std::string(name_of(resolved<V>(o.value_serializer))),
+                            [&ref](std::string_view value, const std::optional<std::string>& key,
+                                   std::optional<std::uint32_t> partition) {
+                                send_options<K> so;
+                                so.partition = partition;
+                                if (key) {
+                                    so.key = app_detail::from_text<K>(*key);
+                                }
+                                return ref.send(app_detail::from_text<V>(value), std::move(so));
+                            },
+                            [](std::string_view value, const std::optional<std::string>& key) {
+                                if (key) {
+                                    (void)app_detail::from_text<K>(*key);
+                                }
+                                (void)app_detail::from_text<V>(value);
+                            }});
         return ref;
     }
 
@@ -201,6 +230,19 @@ private:
     }
 
 public:
+    /// The worker's command line (Faust's `faust -A app ...`), for the app's main():
+    ///
+    ///     int main(int argc, char** argv) { ...declare topics and agents...; return app.main(argc, argv); }
+    ///
+    /// Commands: `worker [-l info]` runs the agents until SIGINT or SIGTERM, then stops
+    /// (committing what was acknowledged); `send <topic|agent> <value> [--key k] [--partition
+    /// p]` or `send <topic|agent> --file values.jsonl` sends values typed as JSON (or as text
+    /// for raw types), checked before anything is sent; `agents` and `topics` list what the
+    /// app declares. On the embedded broker `send` runs the agents while it sends and until
+    /// they have finished what it sent (nothing else would read it). Gives the exit status:
+    /// 0, 1 (a runtime failure) or 2 (bad command-line input).
+    int main(int argc, char** argv);
+
     /// Starts the agents and the reader of replies. Idempotent.
     void start() {
         if (started_) {
@@ -238,6 +280,7 @@ private:
     std::vector<std::shared_ptr<void>> topics_;
     std::vector<std::unique_ptr<detail::agent_base>> agents_;
     std::vector<std::unique_ptr<detail::stream_home>> homes_;
+    std::vector<detail::topic_entry> entries_;
     bool started_ = false;
 };
 

@@ -245,6 +245,7 @@ public:
 
     const std::string& name() const noexcept { return name_; }
     const std::string& group() const noexcept { return root_.group(); }
+    const std::vector<std::string>& topics() const noexcept { return root_.topics(); }
     std::size_t concurrency() const noexcept { return concurrency_; }
     app_core& app() const noexcept { return root_.app(); }
     reader& root() noexcept { return root_; }
@@ -282,6 +283,21 @@ struct agent_settings {
     std::vector<std::string> topics;
     std::size_t concurrency = 1;
     bad_value_policy on_bad{};
+};
+
+/// What the worker's command line knows of a topic, whatever its types.
+struct topic_entry {
+    std::string name;
+    std::uint32_t partitions = 0;
+    std::string key_serializer;
+    std::string value_serializer;
+    /// Sends a value given as text (JSON, or the text itself for a raw type), with a key given
+    /// the same way; throws json_error (with where) for text that does not decode.
+    std::function<future<record_metadata>(std::string_view value, const std::optional<std::string>& key,
+                                          std::optional<std::uint32_t> partition)>
+        send_text;
+    /// Decodes the same without sending: throws what send_text would.
+    std::function<void(std::string_view value, const std::optional<std::string>& key)> check_text;
 };
 
 /// An agent's home: its stream's, plus the replies to what asked.
