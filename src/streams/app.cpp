@@ -249,7 +249,15 @@ task<record_ptr> agent_core::next_record() {
         std::vector<record_ptr> got;
         std::exception_ptr failed;
         try {
-            got = co_await consumer_->fetch(app_->options().fetch_batch);
+            // Wait until something is there, then take all that is: the records that came while
+            // this actor was being woken make one batch, where a fetch completed by the producer
+            // would hold the one record that woke it.
+            got = consumer_->poll(app_->options().fetch_batch);
+            while (got.empty()) {
+                future<void> readable = consumer_->when_readable();
+                co_await readable;
+                got = consumer_->poll(app_->options().fetch_batch);
+            }
         } catch (...) {
             failed = std::current_exception();
         }

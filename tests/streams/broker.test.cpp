@@ -140,6 +140,96 @@ TEST(MemoryBroker, AFetchWaitsForARecordAndTakesAtMostItsCount) {
     EXPECT_EQ(values(c->fetch(2).get()), (std::vector<std::string>{"w"}));
 }
 
+TEST(MemoryBroker, APollTakesWhatIsThereWithoutWaiting) {
+    auto b = open_broker("memory://polling");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    EXPECT_TRUE(c->poll(10).empty());
+    put(*b, "t", 0, "a");
+    put(*b, "t", 0, "b");
+    put(*b, "t", 0, "c");
+    EXPECT_EQ(values(c->poll(2)), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(values(c->poll(2)), (std::vector<std::string>{"c"}));
+    EXPECT_TRUE(c->poll(2).empty());
+    EXPECT_EQ(message_of([&] { c->poll(0); }), "memory broker: a poll of 0 records");
+}
+
+TEST(MemoryBroker, AWaitForRecordsTakesNoneAndWhatCameMeanwhileIsOneBatch) {
+    auto b = open_broker("memory://readable");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto w = c->when_readable();
+    auto again = c->when_readable();  // the same wait
+    EXPECT_FALSE(w.ready());
+    EXPECT_FALSE(again.ready());
+    put(*b, "t", 0, "x");
+    ASSERT_TRUE(w.ready());
+    ASSERT_TRUE(again.ready());
+    put(*b, "t", 0, "y");  // after the wake: waits for the poll with the first
+    EXPECT_TRUE(c->when_readable().ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"x", "y"}));
+    EXPECT_FALSE(c->when_readable().ready());
+}
+
+TEST(MemoryBroker, AWaitForRecordsIgnoresAPausedPartitionUntilResumed) {
+    auto b = open_broker("memory://readable-pause");
+    b->create_topic("t", 2);
+    auto c = b->subscribe("g", {"t"});
+    c->pause({"t", 0});
+    auto w = c->when_readable();
+    put(*b, "t", 0, "held");
+    EXPECT_FALSE(w.ready());
+    c->resume({"t", 0});
+    ASSERT_TRUE(w.ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"held"}));
+    auto next = c->when_readable();
+    c->pause({"t", 1});  // while waiting: that partition no longer wakes it
+    put(*b, "t", 1, "later");
+    EXPECT_FALSE(next.ready());
+    put(*b, "t", 0, "now");
+    ASSERT_TRUE(next.ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"now"}));
+}
+
+TEST(MemoryBroker, AWaitForRecordsEndsWhenAPartitionWithRecordsIsHandedOver) {
+    auto b = open_broker("memory://readable-handover");
+    b->create_topic("t", 1);
+    put(*b, "t", 0, "0");
+    put(*b, "t", 0, "1");
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->poll(1)), (std::vector<std::string>{"0"}));
+    first->commit({{{"t", 0}, 1}});
+    auto second = b->subscribe("g", {"t"});  // nothing to read: the partition stays with the first
+    auto w = second->when_readable();
+    EXPECT_FALSE(w.ready());
+    first->close();
+    ASSERT_TRUE(w.ready());
+    EXPECT_EQ(values(second->poll(10)), (std::vector<std::string>{"1"}));
+}
+
+TEST(MemoryBroker, AWaitForRecordsAndAFetchExcludeEachOtherAndLeavingEndsThem) {
+    auto b = open_broker("memory://readable-leaving");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto w = c->when_readable();
+    EXPECT_EQ(message_of([&] { c->fetch(1).get(); }),
+              "memory broker: a member of group 'g' fetched while it waits for records to be readable");
+    c->close();
+    EXPECT_EQ(message_of([&] { w.get(); }),
+              "memory broker: the member of group 'g' left the group while it waited for records");
+    EXPECT_EQ(message_of([&] { c->when_readable().get(); }),
+              "memory broker: a member of group 'g' waited for records after leaving it");
+    EXPECT_EQ(message_of([&] { c->poll(1); }), "memory broker: a member of group 'g' polled after leaving it");
+
+    auto d = b->subscribe("h", {"t"});
+    auto f = d->fetch(1);
+    EXPECT_EQ(message_of([&] { d->poll(1); }), "memory broker: a member of group 'h' polled while its fetch waits");
+    EXPECT_EQ(message_of([&] { d->when_readable().get(); }),
+              "memory broker: a member of group 'h' waited for records while its fetch waits");
+    put(*b, "t", 0, "v");
+    EXPECT_EQ(values(f.get()), (std::vector<std::string>{"v"}));
+}
+
 TEST(MemoryBroker, MembersOfAGroupShareItsPartitionsAndCoPartitionedTopicsGoTogether) {
     auto b = open_broker("memory://sharing");
     b->create_topic("left", 4);
