@@ -297,15 +297,11 @@ void agent_core::reply(const record& request, bytes value) {
     answer.topic = text_of(*to);
     answer.value = std::move(value);
     answer.headers.push_back({std::string(correlation_header), *id});
-    future<record_metadata> sent = app_->brokerage().produce(std::move(answer));
-    if (sent.failed()) {
-        try {
-            sent.get();
-        } catch (const std::exception& e) {
-            troupe::logger()->warn("streams: agent '{}': the reply to the record at offset {} of {} was not sent: {}",
-                                   settings_.name, request.offset, to_string({request.topic, request.partition}),
-                                   e.what());
-        }
+    try {
+        app_->brokerage().produce_soon(std::move(answer));
+    } catch (const std::exception& e) {
+        troupe::logger()->warn("streams: agent '{}': the reply to the record at offset {} of {} was not sent: {}",
+                               settings_.name, request.offset, to_string({request.topic, request.partition}), e.what());
     }
 }
 

@@ -4,7 +4,9 @@
 // under the lock. A when_readable() wait is completed the same way but takes nothing: its
 // member polls when it runs, and takes every record that came meanwhile in one go. Each
 // partition lists the members waiting on it, so an append with nobody waiting (the usual case
-// while a reader keeps up in batches) wakes nobody and looks at no group.
+// while a reader keeps up in batches) wakes nobody and looks at no group. A partition keeps its
+// records in place in chunks of a few hundred that never move; the record_ptrs handed out share
+// their chunk, so an append allocates nothing but the record's own bytes most of the time.
 
 #include "streams/memory_broker.hpp"
 
@@ -80,61 +82,86 @@ std::uint64_t memory_broker::end_offset(const topic_partition& tp) const {
         throw error("memory broker: no partition " + to_string(tp) + " (the topic has " +
                     std::to_string(log.partitions.size()) + ")");
     }
-    return log.partitions[tp.partition].records.size();
+    return log.partitions[tp.partition].size();
 }
 
 memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
     return topics_.find(tp.topic)->second.partitions[tp.partition];
 }
 
-future<record_metadata> memory_broker::produce(outgoing r) {
-    completions out;
-    record_metadata where;
-    try {
-        const std::unique_lock guard(lock_);
+record& memory_broker::partition_log::next_slot() {
+    if (size_ == chunks_.size() * chunk_records) {
+        chunks_.push_back(std::make_shared<chunk>());
+    }
+    return chunks_.back()->records[size_ % chunk_records];
+}
+
+const record& memory_broker::append(outgoing& r, completions& out) {
+    if (last_name_ == nullptr || *last_name_ != r.topic) {
         auto it = topics_.find(r.topic);
         if (it == topics_.end()) {
             throw error("memory broker: cannot produce to '" + r.topic + "': no such topic");
         }
-        topic_log& log = it->second;
-        const auto count = static_cast<std::uint32_t>(log.partitions.size());
-        std::uint32_t p = 0;
-        if (r.partition) {
-            if (*r.partition >= count) {
-                throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
-                            r.topic + "', which has " + std::to_string(count));
-            }
-            p = *r.partition;
-        } else if (!r.key.empty()) {
-            p = partition_for_key(r.key, count);
-        } else {
-            p = log.next_in_turn;
-            log.next_in_turn = (log.next_in_turn + 1) % count;
+        last_name_ = &it->first;
+        last_log_ = &it->second;
+    }
+    topic_log& log = *last_log_;
+    const auto count = static_cast<std::uint32_t>(log.partitions.size());
+    std::uint32_t p = 0;
+    if (r.partition) {
+        if (*r.partition >= count) {
+            throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
+                        r.topic + "', which has " + std::to_string(count));
         }
-        partition_log& partition = log.partitions[p];
-        auto stored = std::make_shared<record>();
-        stored->topic = r.topic;
-        stored->partition = p;
-        stored->offset = partition.records.size();
-        stored->timestamp_ms = r.timestamp_ms ? *r.timestamp_ms : now_ms();
-        stored->key = std::move(r.key);
-        stored->value = std::move(r.value);
-        stored->headers = std::move(r.headers);
-        where = {stored->topic, p, stored->offset, stored->timestamp_ms};
-        partition.records.push_back(std::move(stored));
+        p = *r.partition;
+    } else if (!r.key.empty()) {
+        p = partition_for_key(r.key, count);
+    } else {
+        p = log.next_in_turn;
+        log.next_in_turn = (log.next_in_turn + 1) % count;
+    }
+    partition_log& partition = log.partitions[p];
+    record& stored = partition.next_slot();
+    stored.topic = std::move(r.topic);
+    stored.partition = p;
+    stored.offset = partition.size();
+    stored.timestamp_ms = r.timestamp_ms ? *r.timestamp_ms : now_ms();
+    stored.key = std::move(r.key);
+    stored.value = std::move(r.value);
+    stored.headers = std::move(r.headers);
+    partition.publish();
 
-        if (!partition.watchers.empty()) {
-            // Serving a member takes it off every list it watches, this one included: a copy.
-            const std::vector<memory_consumer*> woken = partition.watchers;
-            for (memory_consumer* m : woken) {
-                serve_waiting(*m, out);
-            }
+    if (!partition.watchers.empty()) {
+        // Serving a member takes it off every list it watches, this one included: a copy.
+        const std::vector<memory_consumer*> woken = partition.watchers;
+        for (memory_consumer* m : woken) {
+            serve_waiting(*m, out);
         }
+    }
+    return stored;
+}
+
+future<record_metadata> memory_broker::produce(outgoing r) {
+    completions out;
+    record_metadata where;
+    try {
+        const std::lock_guard guard(lock_);
+        const record& stored = append(r, out);
+        where = {stored.topic, stored.partition, stored.offset, stored.timestamp_ms};
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
     }
     out.run();
     return make_ready_future(std::move(where));
+}
+
+void memory_broker::produce_soon(outgoing r) {
+    completions out;
+    {
+        const std::lock_guard guard(lock_);
+        append(r, out);
+    }
+    out.run();
 }
 
 std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std::vector<std::string> topics) {
@@ -259,9 +286,12 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
     for (std::size_t k = 0; k < n && records.size() < max; ++k) {
         auto& [tp, position] = *it;
         if (paused_.count(tp) == 0) {
-            const auto& log = broker_->log_of(tp).records;
+            const auto& log = broker_->log_of(tp);
+            if (position < log.size()) {
+                records.reserve(records.size() + std::min<std::uint64_t>(max - records.size(), log.size() - position));
+            }
             while (position < log.size() && records.size() < max) {
-                records.push_back(log[position]);
+                records.push_back(log.at(position));
                 ++position;
             }
         }
@@ -275,7 +305,7 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
 
 bool memory_consumer::has_records() const {
     for (const auto& [tp, position] : positions_) {
-        if (paused_.count(tp) == 0 && position < broker_->log_of(tp).records.size()) {
+        if (paused_.count(tp) == 0 && position < broker_->log_of(tp).size()) {
             return true;
         }
     }
@@ -385,7 +415,7 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
             throw error("memory broker: a member of group '" + group_ + "' committed " + to_string(tp) +
                         ", which it does not read");
         }
-        const std::uint64_t end = broker_->log_of(tp).records.size();
+        const std::uint64_t end = broker_->log_of(tp).size();
         if (offset > end) {
             throw error("memory broker: a commit of " + to_string(tp) + " at offset " + std::to_string(offset) +
                         ", past its end (" + std::to_string(end) + ")");

@@ -5,6 +5,8 @@
 
 #include <troupe/streams/broker.hpp>
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,17 +27,38 @@ public:
     std::vector<std::string> topics() const override;
     std::uint64_t end_offset(const topic_partition& tp) const override;
     future<record_metadata> produce(outgoing r) override;
+    void produce_soon(outgoing r) override;
     std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) override;
     std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const override;
 
 private:
     friend class memory_consumer;
 
-    struct partition_log {
-        std::vector<record_ptr> records;
+    /// A partition's records, in chunks that never move once made. A record_ptr shares the
+    /// chunk its record is in, so an append allocates once a chunk, not once a record.
+    class partition_log {
+    public:
+        std::uint64_t size() const noexcept { return size_; }
+        /// The slot of the record at offset size(), to fill before publish() counts it in.
+        record& next_slot();
+        void publish() noexcept { ++size_; }
+        /// The record at `offset` (< size()).
+        record_ptr at(std::uint64_t offset) const {
+            const auto& c = chunks_[offset / chunk_records];
+            return {c, &c->records[offset % chunk_records]};
+        }
+
         /// The members waiting (a fetch or when_readable) that read this partition and have not
         /// paused it: the ones an append must wake. Empty most of the time a producer runs.
         std::vector<memory_consumer*> watchers;
+
+    private:
+        static constexpr std::size_t chunk_records = 256;
+        struct chunk {
+            std::array<record, chunk_records> records;
+        };
+        std::vector<std::shared_ptr<chunk>> chunks_;
+        std::uint64_t size_ = 0;
     };
     struct topic_log {
         std::vector<partition_log> partitions;
@@ -60,12 +83,19 @@ private:
 
     const topic_log& topic_of(const std::string& topic) const;  // under lock_; throws if absent
     partition_log& log_of(const topic_partition& tp);           // under lock_; tp exists
-    void share_out(group_state& g, completions& out);           // under lock_
-    void serve_waiting(memory_consumer& m, completions& out);   // under lock_
+    /// Appends `r` (its parts moved out) and serves the members waiting for it; throws for a
+    /// topic or partition that does not exist. Under lock_.
+    const record& append(outgoing& r, completions& out);
+    void share_out(group_state& g, completions& out);          // under lock_
+    void serve_waiting(memory_consumer& m, completions& out);  // under lock_
 
     mutable std::mutex lock_;
     std::map<std::string, topic_log, std::less<>> topics_;
     std::map<std::string, group_state, std::less<>> groups_;
+    // The topic the last append went to (map nodes never move, topics are never removed): a
+    // producer sending to one topic finds it without a lookup.
+    const std::string* last_name_ = nullptr;
+    topic_log* last_log_ = nullptr;
 };
 
 class memory_consumer final : public consumer {

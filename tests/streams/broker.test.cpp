@@ -107,6 +107,48 @@ TEST(MemoryBroker, ProducingWhereThereIsNoPartitionFails) {
               "memory broker: cannot produce to partition 2 of 't', which has 2");
 }
 
+TEST(MemoryBroker, ProducingSoonReportsNothingButFailsAtOnceWhereThereIsNoPartition) {
+    auto b = open_broker("memory://produce-soon");
+    b->create_topic("t", 2);
+    b->produce_soon({.topic = "t", .partition = 1U, .value = bytes_of("a")});
+    b->produce_soon({.topic = "t", .partition = 1U, .value = bytes_of("b")});
+    EXPECT_EQ(b->end_offset({"t", 1}), 2U);
+    EXPECT_EQ(message_of([&] { b->produce_soon({.topic = "nope"}); }),
+              "memory broker: cannot produce to 'nope': no such topic");
+    EXPECT_EQ(message_of([&] { b->produce_soon({.topic = "t", .partition = 2U}); }),
+              "memory broker: cannot produce to partition 2 of 't', which has 2");
+    auto c = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(c->fetch(10).get()), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(MemoryBroker, ALongLogKeepsEveryRecordWhereItWasAcrossTopics) {
+    // Records are stored in chunks of a few hundred: reads that cross from one to the next,
+    // and appends that switch between topics, find each record at its offset.
+    auto b = open_broker("memory://long-log");
+    b->create_topic("one", 1);
+    b->create_topic("two", 1);
+    constexpr int n = 1000;
+    for (int i = 0; i < n; ++i) {
+        b->produce_soon({.topic = i % 3 == 0 ? "two" : "one", .partition = 0U, .value = bytes_of(std::to_string(i))});
+    }
+    auto c = b->subscribe("g", {"one", "two"});
+    std::map<std::string, std::vector<int>> seen;
+    for (int got = 0; got < n;) {
+        for (const auto& r : c->fetch(97).get()) {
+            ASSERT_EQ(r->offset, seen[r->topic].size());
+            seen[r->topic].push_back(std::stoi(text(r->value)));
+            ++got;
+        }
+    }
+    ASSERT_EQ(seen["two"].size(), 334U);
+    ASSERT_EQ(seen["one"].size(), 666U);
+    for (std::size_t k = 0; k < seen["two"].size(); ++k) {
+        ASSERT_EQ(seen["two"][k], static_cast<int>(3 * k));
+    }
+    EXPECT_EQ(seen["one"].front(), 1);
+    EXPECT_EQ(seen["one"].back(), 998);
+}
+
 TEST(MemoryBroker, AMemberReadsEveryPartitionInOrder) {
     auto b = open_broker("memory://one-member");
     b->create_topic("t", 2);

@@ -111,6 +111,13 @@ public:
     /// Appends a record to its topic. The future gives where it went once the broker holds it;
     /// it fails with troupe::error for a topic that does not exist or a partition out of range.
     virtual future<record_metadata> produce(outgoing r) = 0;
+    /// Appends a record as produce() does, without a future of where it went (a producer of
+    /// many records that need not know each one's offset saves making one per record). Throws
+    /// troupe::error at once for a topic that does not exist or a partition out of range. A
+    /// broker that appends over a network may still be sending the record when this returns;
+    /// a failure it meets after that is not reported to the caller: use produce() where that
+    /// matters. The default calls produce() and throws its error if it failed at once.
+    virtual void produce_soon(outgoing r);
 
     /// A new member of consumer group `group`, reading `topics` (which must exist). The group's
     /// partitions are shared out again among its members, this one included.
