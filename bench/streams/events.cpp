@@ -9,7 +9,9 @@
 // and the app has stopped, its last commit made): the producer (this thread) and the agent (a
 // worker) run at once. "produce" and "consume" are the two halves apart: n sends into a topic
 // no agent reads yet, then an agent taking those n values (from its start to the app's stop).
-// The floor's is n / (the time to decode n values already in memory). Medians of `rounds`.
+// The rows with "_soon" are the same with topic.send_soon(v), which makes no future per value,
+// in place of topic.send(v). The floor's is n / (the time to decode n values already in
+// memory). Medians of `rounds`.
 
 #include <troupe/streams/app.hpp>
 
@@ -44,10 +46,25 @@ void report(const char* side, const char* scenario, const char* metric, double v
 
 std::int64_t sink = 0;  // printed at the end, so no loop is optimised away
 
+/// n sends of make(0..n-1) to `topic`: with send(), or with send_soon().
+template <class Topic, class Make>
+void send_all(const Topic& topic, std::uint64_t n, bool soon, Make make) {
+    if (soon) {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            topic.send_soon(make(i));
+        }
+    } else {
+        for (std::uint64_t i = 0; i < n; ++i) {
+            topic.send(make(i));
+        }
+    }
+}
+
 /// One run of n values through an agent: events per second.
 template <class V, class Make, class Use>
-double through_agent(std::uint64_t n, int round, Make make, Use use) {
-    const std::string url = "memory://bench-events-" + std::to_string(round) + "-" + typeid(V).name();
+double through_agent(std::uint64_t n, int round, bool soon, Make make, Use use) {
+    const std::string url =
+        "memory://bench-events-" + std::to_string(round) + (soon ? "-soon-" : "-") + typeid(V).name();
     streams::app app{"bench", {.broker = url, .topic_partitions = 1, .fetch_batch = 1024}};
     auto& topic = app.topic<std::string, V>("events");
     std::atomic<std::uint64_t> left{n};
@@ -63,9 +80,7 @@ double through_agent(std::uint64_t n, int round, Make make, Use use) {
     });
     app.start();
     const auto start = clock_type::now();
-    for (std::uint64_t i = 0; i < n; ++i) {
-        topic.send(make(i));
-    }
+    send_all(topic, n, soon, make);
     done.get_future().get();
     app.stop();
     const double seconds = seconds_since(start);
@@ -75,8 +90,9 @@ double through_agent(std::uint64_t n, int round, Make make, Use use) {
 
 /// The halves apart: n sends into a topic nobody reads yet, then an agent taking them.
 template <class V, class Make, class Use>
-std::pair<double, double> halves(std::uint64_t n, int round, Make make, Use use) {
-    const std::string url = "memory://bench-halves-" + std::to_string(round) + "-" + typeid(V).name();
+std::pair<double, double> halves(std::uint64_t n, int round, bool soon, Make make, Use use) {
+    const std::string url =
+        "memory://bench-halves-" + std::to_string(round) + (soon ? "-soon-" : "-") + typeid(V).name();
     streams::app app{"bench", {.broker = url, .topic_partitions = 1, .fetch_batch = 1024}};
     auto& topic = app.topic<std::string, V>("events");
     std::atomic<std::uint64_t> left{n};
@@ -91,9 +107,7 @@ std::pair<double, double> halves(std::uint64_t n, int round, Make make, Use use)
         }
     });
     auto start = clock_type::now();
-    for (std::uint64_t i = 0; i < n; ++i) {
-        topic.send(make(i));
-    }
+    send_all(topic, n, soon, make);
     const double produce = static_cast<double>(n) / seconds_since(start);
     start = clock_type::now();
     app.start();
@@ -159,17 +173,20 @@ int main(int argc, char** argv) {
         std::memcpy(raw_values[i].data(), &i, 8);
         json_values.push_back(streams::encode_as(streams::serializer::json, bench_streams::sample_withdrawal(i)));
     }
-    std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json;
-    std::vector<double> produce_raw, consume_raw, produce_json, consume_json;
+    std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json, soon_raw, soon_json;
+    std::vector<double> produce_raw, consume_raw, produce_json, consume_json, produce_soon_raw, produce_soon_json;
     bench_streams::by_hand_decoder bare;
+    const auto make_raw = [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); };
+    const auto use_raw = [](const std::string& v) {
+        std::int64_t x = 0;
+        std::memcpy(&x, v.data(), 8);
+        return x;
+    };
+    const auto make_json = [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); };
+    const auto use_json = [](const withdrawal& w) { return w.date; };
     for (int r = 0; r < rounds; ++r) {
-        troupe_raw.push_back(through_agent<std::string>(
-            n, r, [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); },
-            [](const std::string& v) {
-                std::int64_t x = 0;
-                std::memcpy(&x, v.data(), 8);
-                return x;
-            }));
+        troupe_raw.push_back(through_agent<std::string>(n, r, false, make_raw, use_raw));
+        soon_raw.push_back(through_agent<std::string>(n, r, true, make_raw, use_raw));
         auto t = clock_type::now();
         for (const auto& v : raw_values) {
             std::string s(reinterpret_cast<const char*>(v.data()), v.size());  // what the raw codec makes
@@ -179,24 +196,17 @@ int main(int argc, char** argv) {
         }
         floor_raw.push_back(static_cast<double>(n) / seconds_since(t));
 
-        auto [pr, cr] = halves<std::string>(
-            n, r, [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); },
-            [](const std::string& v) {
-                std::int64_t x = 0;
-                std::memcpy(&x, v.data(), 8);
-                return x;
-            });
+        auto [pr, cr] = halves<std::string>(n, r, false, make_raw, use_raw);
         produce_raw.push_back(pr);
         consume_raw.push_back(cr);
+        produce_soon_raw.push_back(halves<std::string>(n, r, true, make_raw, use_raw).first);
 
-        troupe_json.push_back(through_agent<withdrawal>(
-            n, r, [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); },
-            [](const withdrawal& w) { return w.date; }));
-        auto [pj, cj] = halves<withdrawal>(
-            n, r, [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); },
-            [](const withdrawal& w) { return w.date; });
+        troupe_json.push_back(through_agent<withdrawal>(n, r, false, make_json, use_json));
+        soon_json.push_back(through_agent<withdrawal>(n, r, true, make_json, use_json));
+        auto [pj, cj] = halves<withdrawal>(n, r, false, make_json, use_json);
         produce_json.push_back(pj);
         consume_json.push_back(cj);
+        produce_soon_json.push_back(halves<withdrawal>(n, r, true, make_json, use_json).first);
         t = clock_type::now();
         for (const auto& v : json_values) {
             sink += bare.decode_withdrawal(std::string_view(reinterpret_cast<const char*>(v.data()), v.size())).date;
@@ -204,12 +214,16 @@ int main(int argc, char** argv) {
         floor_json.push_back(static_cast<double>(n) / seconds_since(t));
     }
     report("troupe", "agent_raw", "rate", median(troupe_raw), "events/s");
+    report("troupe", "agent_raw", "rate_soon", median(soon_raw), "events/s");
     report("floor", "agent_raw", "rate", median(floor_raw), "events/s");
     report("troupe", "agent_json", "rate", median(troupe_json), "events/s");
+    report("troupe", "agent_json", "rate_soon", median(soon_json), "events/s");
     report("floor", "agent_json", "rate", median(floor_json), "events/s");
     report("troupe", "agent_raw", "produce", median(produce_raw), "events/s");
+    report("troupe", "agent_raw", "prod_soon", median(produce_soon_raw), "events/s");
     report("troupe", "agent_raw", "consume", median(consume_raw), "events/s");
     report("troupe", "agent_json", "produce", median(produce_json), "events/s");
+    report("troupe", "agent_json", "prod_soon", median(produce_soon_json), "events/s");
     report("troupe", "agent_json", "consume", median(consume_json), "events/s");
     report("ratio", "agent_raw", "floor/troupe", median(floor_raw) / median(troupe_raw), "x");
     report("ratio", "agent_json", "floor/troupe", median(floor_json) / median(troupe_json), "x");

@@ -316,7 +316,15 @@ task<void> reader::fetch_loop() {
             co_await room;
             continue;
         }
-        std::vector<record_ptr> got = co_await consumer_->fetch(batch_);
+        // Wait until something is there, then take all that is: the records that came while
+        // this actor was being woken make one batch, where a fetch completed by the producer
+        // would hold the one record that woke it.
+        std::vector<record_ptr> got = consumer_->poll(batch_);
+        while (got.empty()) {
+            future<void> readable = consumer_->when_readable();
+            co_await readable;
+            got = consumer_->poll(batch_);
+        }
         for (auto& r : got) {
             tracker_of(*r).read(r->offset);
             if (stopped_.empty() || stopped_.count({r->topic, r->partition}) == 0) {
@@ -497,14 +505,11 @@ void agent_core::reply(const record& request, bytes value) {
     answer.topic = text_of(*to);
     answer.value = std::move(value);
     answer.headers.push_back({std::string(correlation_header), *id});
-    future<record_metadata> sent = app().brokerage().produce(std::move(answer));
-    if (sent.failed()) {
-        try {
-            sent.get();
-        } catch (const std::exception& e) {
-            troupe::logger()->warn("streams: {}: the reply to the record at offset {} of {} was not sent: {}", name(),
-                                   request.offset, to_string({request.topic, request.partition}), e.what());
-        }
+    try {
+        app().brokerage().produce_soon(std::move(answer));
+    } catch (const std::exception& e) {
+        troupe::logger()->warn("streams: {}: the reply to the record at offset {} of {} was not sent: {}", name(),
+                               request.offset, to_string({request.topic, request.partition}), e.what());
     }
 }
 

@@ -4,7 +4,6 @@
 
 #include "streams/memory_broker.hpp"
 
-#include <algorithm>
 #include <map>
 #include <mutex>
 #include <string>
@@ -12,9 +11,8 @@
 namespace troupe::streams {
 
 bytes bytes_of(std::string_view text) {
-    bytes b(text.size());
-    std::transform(text.begin(), text.end(), b.begin(), [](char c) { return static_cast<std::byte>(c); });
-    return b;
+    const auto* p = reinterpret_cast<const std::byte*>(text.data());
+    return {p, p + text.size()};  // one memcpy
 }
 
 std::string to_string(const topic_partition& tp) {
@@ -28,6 +26,13 @@ std::uint32_t partition_for_key(const bytes& key, std::uint32_t partitions) noex
         h *= 16777619U;
     }
     return partitions == 0 ? 0 : h % partitions;
+}
+
+void broker::produce_soon(outgoing r) {
+    const future<record_metadata> sent = produce(std::move(r));
+    if (sent.failed()) {
+        sent.get();  // throws why
+    }
 }
 
 std::shared_ptr<broker> open_broker(std::string_view url) {

@@ -1,7 +1,12 @@
 // memory_broker: one mutex guards the logs, the groups and their members' positions. A change
 // that lets a waiting fetch complete (a produce, a resume, a new assignment) takes that fetch's
 // records under the lock and completes its promise after unlocking, so no continuation runs
-// under the lock.
+// under the lock. A when_readable() wait is completed the same way but takes nothing: its
+// member polls when it runs, and takes every record that came meanwhile in one go. Each
+// partition lists the members waiting on it, so an append with nobody waiting (the usual case
+// while a reader keeps up in batches) wakes nobody and looks at no group. A partition keeps its
+// records in place in chunks of a few hundred that never move; the record_ptrs handed out share
+// their chunk, so an append allocates nothing but the record's own bytes most of the time.
 
 #include "streams/memory_broker.hpp"
 
@@ -80,55 +85,83 @@ std::uint64_t memory_broker::end_offset(const topic_partition& tp) const {
     return log.partitions[tp.partition].size();
 }
 
-future<record_metadata> memory_broker::produce(outgoing r) {
-    std::vector<delivery> out;
-    record_metadata where;
-    try {
-        const std::unique_lock guard(lock_);
+memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
+    return topics_.find(tp.topic)->second.partitions[tp.partition];
+}
+
+record& memory_broker::partition_log::next_slot() {
+    if (size_ == chunks_.size() * chunk_records) {
+        chunks_.push_back(std::make_shared<chunk>());
+    }
+    return chunks_.back()->records[size_ % chunk_records];
+}
+
+const record& memory_broker::append(outgoing& r, completions& out) {
+    if (last_name_ == nullptr || *last_name_ != r.topic) {
         auto it = topics_.find(r.topic);
         if (it == topics_.end()) {
             throw error("memory broker: cannot produce to '" + r.topic + "': no such topic");
         }
-        topic_log& log = it->second;
-        const auto count = static_cast<std::uint32_t>(log.partitions.size());
-        std::uint32_t p = 0;
-        if (r.partition) {
-            if (*r.partition >= count) {
-                throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
-                            r.topic + "', which has " + std::to_string(count));
-            }
-            p = *r.partition;
-        } else if (!r.key.empty()) {
-            p = partition_for_key(r.key, count);
-        } else {
-            p = log.next_in_turn;
-            log.next_in_turn = (log.next_in_turn + 1) % count;
+        last_name_ = &it->first;
+        last_log_ = &it->second;
+    }
+    topic_log& log = *last_log_;
+    const auto count = static_cast<std::uint32_t>(log.partitions.size());
+    std::uint32_t p = 0;
+    if (r.partition) {
+        if (*r.partition >= count) {
+            throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
+                        r.topic + "', which has " + std::to_string(count));
         }
-        auto& partition = log.partitions[p];
-        auto stored = std::make_shared<record>();
-        stored->topic = r.topic;
-        stored->partition = p;
-        stored->offset = partition.size();
-        stored->timestamp_ms = r.timestamp_ms ? *r.timestamp_ms : now_ms();
-        stored->key = std::move(r.key);
-        stored->value = std::move(r.value);
-        stored->headers = std::move(r.headers);
-        where = {stored->topic, p, stored->offset, stored->timestamp_ms};
-        partition.push_back(std::move(stored));
+        p = *r.partition;
+    } else if (!r.key.empty()) {
+        p = partition_for_key(r.key, count);
+    } else {
+        p = log.next_in_turn;
+        log.next_in_turn = (log.next_in_turn + 1) % count;
+    }
+    partition_log& partition = log.partitions[p];
+    record& stored = partition.next_slot();
+    stored.topic = std::move(r.topic);
+    stored.partition = p;
+    stored.offset = partition.size();
+    stored.timestamp_ms = r.timestamp_ms ? *r.timestamp_ms : now_ms();
+    stored.key = std::move(r.key);
+    stored.value = std::move(r.value);
+    stored.headers = std::move(r.headers);
+    partition.publish();
 
-        const topic_partition tp{r.topic, p};
-        for (auto& [name, g] : groups_) {
-            for (memory_consumer* m : g.members) {
-                if (m->waiting_ && m->positions_.count(tp) != 0) {
-                    serve_waiting(*m, out);
-                }
-            }
+    if (!partition.watchers.empty()) {
+        // Serving a member takes it off every list it watches, this one included: a copy.
+        const std::vector<memory_consumer*> woken = partition.watchers;
+        for (memory_consumer* m : woken) {
+            serve_waiting(*m, out);
         }
+    }
+    return stored;
+}
+
+future<record_metadata> memory_broker::produce(outgoing r) {
+    completions out;
+    record_metadata where;
+    try {
+        const std::lock_guard guard(lock_);
+        const record& stored = append(r, out);
+        where = {stored.topic, stored.partition, stored.offset, stored.timestamp_ms};
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
     }
-    complete(out);
+    out.run();
     return make_ready_future(std::move(where));
+}
+
+void memory_broker::produce_soon(outgoing r) {
+    completions out;
+    {
+        const std::lock_guard guard(lock_);
+        append(r, out);
+    }
+    out.run();
 }
 
 std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std::vector<std::string> topics) {
@@ -141,7 +174,7 @@ std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std
     std::sort(topics.begin(), topics.end());
     topics.erase(std::unique(topics.begin(), topics.end()), topics.end());
     std::unique_ptr<memory_consumer> member;
-    std::vector<delivery> out;
+    completions out;
     {
         const std::lock_guard guard(lock_);
         for (const auto& t : topics) {
@@ -152,7 +185,7 @@ std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std
         g.members.push_back(member.get());
         share_out(g, out);
     }
-    complete(out);
+    out.run();
     return member;
 }
 
@@ -169,7 +202,7 @@ std::optional<std::uint64_t> memory_broker::committed(const std::string& group, 
     return it->second;
 }
 
-void memory_broker::share_out(group_state& g, std::vector<delivery>& out) {
+void memory_broker::share_out(group_state& g, completions& out) {
     // Partition p of every topic goes to the p-th (modulo) of the members reading that topic,
     // in the order they joined: topics with the same partition count are read partition by
     // partition by the same member (what joins of co-partitioned topics need).
@@ -205,23 +238,35 @@ void memory_broker::share_out(group_state& g, std::vector<delivery>& out) {
         std::erase_if(m->paused_, [&](const topic_partition& tp) { return m->positions_.count(tp) == 0; });
         m->generation_ = g.generation;
         m->first_ = 0;
-        if (m->waiting_) {
-            serve_waiting(*m, out);
+        if (m->waits()) {
+            serve_waiting(*m, out);  // on its new partitions
         }
     }
 }
 
-void memory_broker::serve_waiting(memory_consumer& m, std::vector<delivery>& out) {
-    std::vector<record_ptr> records = m.take(m.waiting_max_);
-    if (!records.empty()) {
-        out.push_back({std::move(*m.waiting_), std::move(records)});
-        m.waiting_.reset();
+void memory_broker::serve_waiting(memory_consumer& m, completions& out) {
+    m.unwatch();
+    if (m.waiting_) {
+        std::vector<record_ptr> records = m.take(m.waiting_max_);
+        if (!records.empty()) {
+            out.fetches.push_back({std::move(*m.waiting_), std::move(records)});
+            m.waiting_.reset();
+        }
+    } else if (m.readable_ && m.has_records()) {
+        out.readable.push_back(std::move(*m.readable_));
+        m.readable_.reset();
+    }
+    if (m.waits()) {
+        m.watch();  // still nothing to read: wait on the partitions it reads now
     }
 }
 
-void memory_broker::complete(std::vector<delivery>& out) {
-    for (auto& d : out) {
+void memory_broker::completions::run() {
+    for (auto& d : fetches) {
         d.to.set_value(std::move(d.records));
+    }
+    for (auto& p : readable) {
+        p.set_value();
     }
 }
 
@@ -241,9 +286,12 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
     for (std::size_t k = 0; k < n && records.size() < max; ++k) {
         auto& [tp, position] = *it;
         if (paused_.count(tp) == 0) {
-            const auto& log = broker_->topics_.find(tp.topic)->second.partitions[tp.partition];
+            const auto& log = broker_->log_of(tp);
+            if (position < log.size()) {
+                records.reserve(records.size() + std::min<std::uint64_t>(max - records.size(), log.size() - position));
+            }
             while (position < log.size() && records.size() < max) {
-                records.push_back(log[position]);
+                records.push_back(log.at(position));
                 ++position;
             }
         }
@@ -253,6 +301,32 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
     }
     first_ = (first_ + 1) % n;  // the next take starts one partition further
     return records;
+}
+
+bool memory_consumer::has_records() const {
+    for (const auto& [tp, position] : positions_) {
+        if (paused_.count(tp) == 0 && position < broker_->log_of(tp).size()) {
+            return true;
+        }
+    }
+    return false;
+}
+
+void memory_consumer::watch() {
+    for (const auto& [tp, position] : positions_) {
+        if (paused_.count(tp) == 0) {
+            memory_broker::partition_log& log = broker_->log_of(tp);
+            log.watchers.push_back(this);
+            watched_.push_back(&log);
+        }
+    }
+}
+
+void memory_consumer::unwatch() {
+    for (memory_broker::partition_log* log : watched_) {
+        std::erase(log->watchers, this);
+    }
+    watched_.clear();
 }
 
 std::vector<topic_partition> memory_consumer::assignment() const {
@@ -282,13 +356,53 @@ future<std::vector<record_ptr>> memory_consumer::fetch(std::size_t max) {
         return make_failed_future<std::vector<record_ptr>>(
             error("memory broker: a member of group '" + group_ + "' fetched while its previous fetch still waits"));
     }
+    if (readable_) {
+        return make_failed_future<std::vector<record_ptr>>(error(
+            "memory broker: a member of group '" + group_ + "' fetched while it waits for records to be readable"));
+    }
     std::vector<record_ptr> records = take(max);
     if (!records.empty()) {
         return make_ready_future(std::move(records));
     }
     waiting_.emplace();
     waiting_max_ = max;
+    watch();
     return waiting_->get_future();
+}
+
+std::vector<record_ptr> memory_consumer::poll(std::size_t max) {
+    const std::lock_guard guard(broker_->lock_);
+    if (max == 0) {
+        throw error("memory broker: a poll of 0 records");
+    }
+    if (closed_) {
+        throw error("memory broker: a member of group '" + group_ + "' polled after leaving it");
+    }
+    if (waiting_) {
+        throw error("memory broker: a member of group '" + group_ + "' polled while its fetch waits");
+    }
+    return take(max);
+}
+
+future<void> memory_consumer::when_readable() {
+    const std::lock_guard guard(broker_->lock_);
+    if (closed_) {
+        return make_failed_future<void>(
+            error("memory broker: a member of group '" + group_ + "' waited for records after leaving it"));
+    }
+    if (waiting_) {
+        return make_failed_future<void>(
+            error("memory broker: a member of group '" + group_ + "' waited for records while its fetch waits"));
+    }
+    if (readable_) {
+        return readable_->get_future();  // the wait already pending
+    }
+    if (has_records()) {
+        return make_ready_future();
+    }
+    readable_.emplace();
+    watch();
+    return readable_->get_future();
 }
 
 void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) {
@@ -301,7 +415,7 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
             throw error("memory broker: a member of group '" + group_ + "' committed " + to_string(tp) +
                         ", which it does not read");
         }
-        const std::uint64_t end = broker_->topics_.find(tp.topic)->second.partitions[tp.partition].size();
+        const std::uint64_t end = broker_->log_of(tp).size();
         if (offset > end) {
             throw error("memory broker: a commit of " + to_string(tp) + " at offset " + std::to_string(offset) +
                         ", past its end (" + std::to_string(end) + ")");
@@ -315,32 +429,36 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
 
 void memory_consumer::pause(const topic_partition& tp) {
     const std::lock_guard guard(broker_->lock_);
-    if (positions_.count(tp) != 0) {
-        paused_.insert(tp);
+    if (positions_.count(tp) != 0 && paused_.insert(tp).second && waits()) {
+        unwatch();
+        watch();  // no longer woken by that partition
     }
 }
 
 void memory_consumer::resume(const topic_partition& tp) {
-    std::vector<memory_broker::delivery> out;
+    memory_broker::completions out;
     {
         const std::lock_guard guard(broker_->lock_);
-        if (paused_.erase(tp) != 0 && waiting_) {
+        if (paused_.erase(tp) != 0 && waits()) {
             broker_->serve_waiting(*this, out);
         }
     }
-    memory_broker::complete(out);
+    out.run();
 }
 
 void memory_consumer::close() {
     std::optional<promise<std::vector<record_ptr>>> abandoned;
-    std::vector<memory_broker::delivery> out;
+    std::optional<promise<void>> abandoned_wait;
+    memory_broker::completions out;
     {
         const std::lock_guard guard(broker_->lock_);
         if (closed_) {
             return;
         }
         closed_ = true;
+        unwatch();
         abandoned.swap(waiting_);
+        abandoned_wait.swap(readable_);
         positions_.clear();
         paused_.clear();
         auto& g = broker_->groups_.at(group_);  // it joined when it was made
@@ -353,7 +471,11 @@ void memory_consumer::close() {
         abandoned->set_exception(std::make_exception_ptr(
             error("memory broker: the member of group '" + group_ + "' left the group while its fetch waited")));
     }
-    memory_broker::complete(out);
+    if (abandoned_wait) {
+        abandoned_wait->set_exception(std::make_exception_ptr(
+            error("memory broker: the member of group '" + group_ + "' left the group while it waited for records")));
+    }
+    out.run();
 }
 
 }  // namespace troupe::streams::detail

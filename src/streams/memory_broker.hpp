@@ -5,6 +5,8 @@
 
 #include <troupe/streams/broker.hpp>
 
+#include <array>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -25,14 +27,41 @@ public:
     std::vector<std::string> topics() const override;
     std::uint64_t end_offset(const topic_partition& tp) const override;
     future<record_metadata> produce(outgoing r) override;
+    void produce_soon(outgoing r) override;
     std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) override;
     std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const override;
 
 private:
     friend class memory_consumer;
 
+    /// A partition's records, in chunks that never move once made. A record_ptr shares the
+    /// chunk its record is in, so an append allocates once a chunk, not once a record.
+    class partition_log {
+    public:
+        std::uint64_t size() const noexcept { return size_; }
+        /// The slot of the record at offset size(), to fill before publish() counts it in.
+        record& next_slot();
+        void publish() noexcept { ++size_; }
+        /// The record at `offset` (< size()).
+        record_ptr at(std::uint64_t offset) const {
+            const auto& c = chunks_[offset / chunk_records];
+            return {c, &c->records[offset % chunk_records]};
+        }
+
+        /// The members waiting (a fetch or when_readable) that read this partition and have not
+        /// paused it: the ones an append must wake. Empty most of the time a producer runs.
+        std::vector<memory_consumer*> watchers;
+
+    private:
+        static constexpr std::size_t chunk_records = 256;
+        struct chunk {
+            std::array<record, chunk_records> records;
+        };
+        std::vector<std::shared_ptr<chunk>> chunks_;
+        std::uint64_t size_ = 0;
+    };
     struct topic_log {
-        std::vector<std::vector<record_ptr>> partitions;
+        std::vector<partition_log> partitions;
         std::uint32_t next_in_turn = 0;  // for records with neither key nor partition
     };
     struct group_state {
@@ -45,15 +74,28 @@ private:
         promise<std::vector<record_ptr>> to;
         std::vector<record_ptr> records;
     };
+    /// The waits a change under the lock ended, completed after unlocking.
+    struct completions {
+        std::vector<delivery> fetches;
+        std::vector<promise<void>> readable;
+        void run();
+    };
 
-    const topic_log& topic_of(const std::string& topic) const;           // under lock_; throws if absent
-    void share_out(group_state& g, std::vector<delivery>& out);          // under lock_
-    void serve_waiting(memory_consumer& m, std::vector<delivery>& out);  // under lock_
-    static void complete(std::vector<delivery>& out);                    // after unlocking
+    const topic_log& topic_of(const std::string& topic) const;  // under lock_; throws if absent
+    partition_log& log_of(const topic_partition& tp);           // under lock_; tp exists
+    /// Appends `r` (its parts moved out) and serves the members waiting for it; throws for a
+    /// topic or partition that does not exist. Under lock_.
+    const record& append(outgoing& r, completions& out);
+    void share_out(group_state& g, completions& out);          // under lock_
+    void serve_waiting(memory_consumer& m, completions& out);  // under lock_
 
     mutable std::mutex lock_;
     std::map<std::string, topic_log, std::less<>> topics_;
     std::map<std::string, group_state, std::less<>> groups_;
+    // The topic the last append went to (map nodes never move, topics are never removed): a
+    // producer sending to one topic finds it without a lookup.
+    const std::string* last_name_ = nullptr;
+    topic_log* last_log_ = nullptr;
 };
 
 class memory_consumer final : public consumer {
@@ -67,6 +109,8 @@ public:
     std::vector<topic_partition> assignment() const override;
     std::uint64_t generation() const override;
     future<std::vector<record_ptr>> fetch(std::size_t max) override;
+    std::vector<record_ptr> poll(std::size_t max) override;
+    future<void> when_readable() override;
     void commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) override;
     void pause(const topic_partition& tp) override;
     void resume(const topic_partition& tp) override;
@@ -78,6 +122,14 @@ private:
     /// Up to `max` records from where this member reads, partitions taken in turn (under the
     /// broker's lock).
     std::vector<record_ptr> take(std::size_t max);
+    /// True if take() would find a record (under the broker's lock).
+    bool has_records() const;
+    /// True while a fetch or a when_readable() of it waits.
+    bool waits() const noexcept { return waiting_.has_value() || readable_.has_value(); }
+    /// Puts it among the watchers of its partitions that are not paused, or takes it off all it
+    /// watches (under the broker's lock).
+    void watch();
+    void unwatch();
     bool reads(const std::string& topic) const;
 
     const std::shared_ptr<memory_broker> broker_;
@@ -86,8 +138,10 @@ private:
     // Under the broker's lock:
     std::map<topic_partition, std::uint64_t> positions_;  // the assignment, and the next offset to read in each
     std::set<topic_partition> paused_;
-    std::optional<promise<std::vector<record_ptr>>> waiting_;
+    std::optional<promise<std::vector<record_ptr>>> waiting_;  // a fetch
     std::size_t waiting_max_ = 0;
+    std::optional<promise<void>> readable_;  // a when_readable()
+    std::vector<memory_broker::partition_log*> watched_;
     std::size_t first_ = 0;  // the partition the next take starts at
     std::uint64_t generation_ = 0;
     bool closed_ = false;

@@ -19,6 +19,17 @@ void offset_tracker::read(std::uint64_t offset) {
 }
 
 void offset_tracker::ack(std::uint64_t offset) {
+    // Most acks are of the oldest record in flight (one instance, or instances finishing in
+    // turn): that one needs no search, and nothing behind it can be acknowledged yet unless a
+    // later record was finished first.
+    if (!in_flight_.empty() && in_flight_.front().offset == offset) {
+        in_flight_.pop_front();
+        --unacked_;
+        while (!in_flight_.empty() && in_flight_.front().acked) {
+            in_flight_.pop_front();
+        }
+        return;
+    }
     const auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), offset,
                                      [](const entry& e, std::uint64_t o) { return e.offset < o; });
     if (it == in_flight_.end() || it->offset != offset || it->acked) {

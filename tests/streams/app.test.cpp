@@ -132,6 +132,34 @@ TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {
     EXPECT_EQ(committed_total(a, "counter-count", "numbers"), 500U);
 }
 
+TEST(App, ValuesSentSoonWhileTheAgentRunsArriveOnceEachAndInOrder) {
+    // The agent drains the partition, waits, and is woken by the next send again and again,
+    // with batches of any size in between: nothing is lost or taken twice.
+    app a{"soon", {.broker = "memory://app-send-soon", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, add>("numbers");
+    constexpr int n = 5000;
+    std::vector<int> got;  // the agent's; read after stop()
+    countdown seen(n);
+    auto& counter = a.agent("count", topic, [&](add_stream& s) -> troupe::task<void> {
+        while (std::optional<add> v = co_await s.next()) {
+            got.push_back(v->a);
+            seen.count();
+        }
+    });
+    a.start();
+    for (int i = 0; i < n; ++i) {
+        topic.send_soon(add{i, 0});
+    }
+    EXPECT_THROW(topic.send_soon(add{}, {.partition = 1U}), troupe::error);
+    seen.done.get_future().get();
+    a.stop();
+    ASSERT_EQ(got.size(), static_cast<std::size_t>(n));
+    for (int i = 0; i < n; ++i) {
+        ASSERT_EQ(got[static_cast<std::size_t>(i)], i);
+    }
+    EXPECT_EQ(committed_total(a, counter.group(), "numbers"), static_cast<std::uint64_t>(n));
+}
+
 TEST(App, ConcurrentInstancesTakeEachValueOnceAndCommitAllOfThem) {
     app a{"parallel", {.broker = "memory://app-concurrency", .topic_partitions = 2}};
     auto& topic = a.topic<std::string, add>("work");

@@ -107,6 +107,48 @@ TEST(MemoryBroker, ProducingWhereThereIsNoPartitionFails) {
               "memory broker: cannot produce to partition 2 of 't', which has 2");
 }
 
+TEST(MemoryBroker, ProducingSoonReportsNothingButFailsAtOnceWhereThereIsNoPartition) {
+    auto b = open_broker("memory://produce-soon");
+    b->create_topic("t", 2);
+    b->produce_soon({.topic = "t", .partition = 1U, .value = bytes_of("a")});
+    b->produce_soon({.topic = "t", .partition = 1U, .value = bytes_of("b")});
+    EXPECT_EQ(b->end_offset({"t", 1}), 2U);
+    EXPECT_EQ(message_of([&] { b->produce_soon({.topic = "nope"}); }),
+              "memory broker: cannot produce to 'nope': no such topic");
+    EXPECT_EQ(message_of([&] { b->produce_soon({.topic = "t", .partition = 2U}); }),
+              "memory broker: cannot produce to partition 2 of 't', which has 2");
+    auto c = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(c->fetch(10).get()), (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(MemoryBroker, ALongLogKeepsEveryRecordWhereItWasAcrossTopics) {
+    // Records are stored in chunks of a few hundred: reads that cross from one to the next,
+    // and appends that switch between topics, find each record at its offset.
+    auto b = open_broker("memory://long-log");
+    b->create_topic("one", 1);
+    b->create_topic("two", 1);
+    constexpr int n = 1000;
+    for (int i = 0; i < n; ++i) {
+        b->produce_soon({.topic = i % 3 == 0 ? "two" : "one", .partition = 0U, .value = bytes_of(std::to_string(i))});
+    }
+    auto c = b->subscribe("g", {"one", "two"});
+    std::map<std::string, std::vector<int>> seen;
+    for (int got = 0; got < n;) {
+        for (const auto& r : c->fetch(97).get()) {
+            ASSERT_EQ(r->offset, seen[r->topic].size());
+            seen[r->topic].push_back(std::stoi(text(r->value)));
+            ++got;
+        }
+    }
+    ASSERT_EQ(seen["two"].size(), 334U);
+    ASSERT_EQ(seen["one"].size(), 666U);
+    for (std::size_t k = 0; k < seen["two"].size(); ++k) {
+        ASSERT_EQ(seen["two"][k], static_cast<int>(3 * k));
+    }
+    EXPECT_EQ(seen["one"].front(), 1);
+    EXPECT_EQ(seen["one"].back(), 998);
+}
+
 TEST(MemoryBroker, AMemberReadsEveryPartitionInOrder) {
     auto b = open_broker("memory://one-member");
     b->create_topic("t", 2);
@@ -138,6 +180,96 @@ TEST(MemoryBroker, AFetchWaitsForARecordAndTakesAtMostItsCount) {
     put(*b, "t", 0, "w");
     EXPECT_EQ(values(c->fetch(2).get()), (std::vector<std::string>{"y", "z"}));
     EXPECT_EQ(values(c->fetch(2).get()), (std::vector<std::string>{"w"}));
+}
+
+TEST(MemoryBroker, APollTakesWhatIsThereWithoutWaiting) {
+    auto b = open_broker("memory://polling");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    EXPECT_TRUE(c->poll(10).empty());
+    put(*b, "t", 0, "a");
+    put(*b, "t", 0, "b");
+    put(*b, "t", 0, "c");
+    EXPECT_EQ(values(c->poll(2)), (std::vector<std::string>{"a", "b"}));
+    EXPECT_EQ(values(c->poll(2)), (std::vector<std::string>{"c"}));
+    EXPECT_TRUE(c->poll(2).empty());
+    EXPECT_EQ(message_of([&] { c->poll(0); }), "memory broker: a poll of 0 records");
+}
+
+TEST(MemoryBroker, AWaitForRecordsTakesNoneAndWhatCameMeanwhileIsOneBatch) {
+    auto b = open_broker("memory://readable");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto w = c->when_readable();
+    auto again = c->when_readable();  // the same wait
+    EXPECT_FALSE(w.ready());
+    EXPECT_FALSE(again.ready());
+    put(*b, "t", 0, "x");
+    ASSERT_TRUE(w.ready());
+    ASSERT_TRUE(again.ready());
+    put(*b, "t", 0, "y");  // after the wake: waits for the poll with the first
+    EXPECT_TRUE(c->when_readable().ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"x", "y"}));
+    EXPECT_FALSE(c->when_readable().ready());
+}
+
+TEST(MemoryBroker, AWaitForRecordsIgnoresAPausedPartitionUntilResumed) {
+    auto b = open_broker("memory://readable-pause");
+    b->create_topic("t", 2);
+    auto c = b->subscribe("g", {"t"});
+    c->pause({"t", 0});
+    auto w = c->when_readable();
+    put(*b, "t", 0, "held");
+    EXPECT_FALSE(w.ready());
+    c->resume({"t", 0});
+    ASSERT_TRUE(w.ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"held"}));
+    auto next = c->when_readable();
+    c->pause({"t", 1});  // while waiting: that partition no longer wakes it
+    put(*b, "t", 1, "later");
+    EXPECT_FALSE(next.ready());
+    put(*b, "t", 0, "now");
+    ASSERT_TRUE(next.ready());
+    EXPECT_EQ(values(c->poll(10)), (std::vector<std::string>{"now"}));
+}
+
+TEST(MemoryBroker, AWaitForRecordsEndsWhenAPartitionWithRecordsIsHandedOver) {
+    auto b = open_broker("memory://readable-handover");
+    b->create_topic("t", 1);
+    put(*b, "t", 0, "0");
+    put(*b, "t", 0, "1");
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->poll(1)), (std::vector<std::string>{"0"}));
+    first->commit({{{"t", 0}, 1}});
+    auto second = b->subscribe("g", {"t"});  // nothing to read: the partition stays with the first
+    auto w = second->when_readable();
+    EXPECT_FALSE(w.ready());
+    first->close();
+    ASSERT_TRUE(w.ready());
+    EXPECT_EQ(values(second->poll(10)), (std::vector<std::string>{"1"}));
+}
+
+TEST(MemoryBroker, AWaitForRecordsAndAFetchExcludeEachOtherAndLeavingEndsThem) {
+    auto b = open_broker("memory://readable-leaving");
+    b->create_topic("t", 1);
+    auto c = b->subscribe("g", {"t"});
+    auto w = c->when_readable();
+    EXPECT_EQ(message_of([&] { c->fetch(1).get(); }),
+              "memory broker: a member of group 'g' fetched while it waits for records to be readable");
+    c->close();
+    EXPECT_EQ(message_of([&] { w.get(); }),
+              "memory broker: the member of group 'g' left the group while it waited for records");
+    EXPECT_EQ(message_of([&] { c->when_readable().get(); }),
+              "memory broker: a member of group 'g' waited for records after leaving it");
+    EXPECT_EQ(message_of([&] { c->poll(1); }), "memory broker: a member of group 'g' polled after leaving it");
+
+    auto d = b->subscribe("h", {"t"});
+    auto f = d->fetch(1);
+    EXPECT_EQ(message_of([&] { d->poll(1); }), "memory broker: a member of group 'h' polled while its fetch waits");
+    EXPECT_EQ(message_of([&] { d->when_readable().get(); }),
+              "memory broker: a member of group 'h' waited for records while its fetch waits");
+    put(*b, "t", 0, "v");
+    EXPECT_EQ(values(f.get()), (std::vector<std::string>{"v"}));
 }
 
 TEST(MemoryBroker, MembersOfAGroupShareItsPartitionsAndCoPartitionedTopicsGoTogether) {

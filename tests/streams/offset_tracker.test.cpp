@@ -101,6 +101,23 @@ TEST(OffsetTracker, AcknowledgingWhatIsNotInFlightIsAnError) {
     EXPECT_EQ(t.in_flight(), 1U);
 }
 
+TEST(OffsetTracker, AcksInReadOrderMoveTheCommitOneByOne) {
+    // The usual order (one instance): each ack is of the oldest record in flight.
+    offset_tracker t(0);
+    for (std::uint64_t o = 0; o < 4; ++o) {
+        t.read(o);
+    }
+    t.ack(2);  // one finished early: the acks of 0 and 1 then move past it too
+    t.ack(0);
+    EXPECT_EQ(t.committable(), 1U);
+    t.ack(1);
+    EXPECT_EQ(t.committable(), 3U);
+    EXPECT_THROW(t.ack(0), troupe::error);  // a second ack of what was the oldest
+    t.ack(3);
+    EXPECT_EQ(t.committable(), 4U);
+    EXPECT_EQ(t.in_flight(), 0U);
+}
+
 // The commit rule as a property: records read in order with holes between them, up to
 // `concurrency` in flight at once and acknowledged in a random order (an agent with
 // concurrency > 1 whose events take random times). At every step the committable offset is

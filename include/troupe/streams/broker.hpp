@@ -12,6 +12,8 @@
 ///     auto where = b->produce({.topic = "orders", .key = bytes_of("alice"), .value = bytes_of("1")}).get();
 ///     auto c = b->subscribe("billing", {"orders"});          // a member of the group "billing"
 ///     for (const auto& r : c->fetch(100).get()) { ...; }     // waits until there is a record
+///     c->when_readable().get();                               // or: wait, then take what is there
+///     for (const auto& r : c->poll(100)) { ...; }
 ///     c->commit({{{"orders", where.partition}, where.offset + 1}});
 
 #include <troupe/core/future.hpp>
@@ -109,6 +111,13 @@ public:
     /// Appends a record to its topic. The future gives where it went once the broker holds it;
     /// it fails with troupe::error for a topic that does not exist or a partition out of range.
     virtual future<record_metadata> produce(outgoing r) = 0;
+    /// Appends a record as produce() does, without a future of where it went (a producer of
+    /// many records that need not know each one's offset saves making one per record). Throws
+    /// troupe::error at once for a topic that does not exist or a partition out of range. A
+    /// broker that appends over a network may still be sending the record when this returns;
+    /// a failure it meets after that is not reported to the caller: use produce() where that
+    /// matters. The default calls produce() and throws its error if it failed at once.
+    virtual void produce_soon(outgoing r);
 
     /// A new member of consumer group `group`, reading `topics` (which must exist). The group's
     /// partitions are shared out again among its members, this one included.
@@ -135,6 +144,20 @@ public:
     /// record is there. It fails with troupe::error if this member leaves the group meanwhile,
     /// or if another fetch of it is still waiting.
     virtual future<std::vector<record_ptr>> fetch(std::size_t max) = 0;
+
+    /// Up to `max` records (at least 1) of this member's partitions that are there now, taken
+    /// as fetch() takes them, without waiting: none if there is none. With when_readable(), a
+    /// reader that takes its records when it runs rather than when they arrive, so those that
+    /// came meanwhile make one batch. troupe::error if this member has left the group, or while
+    /// a fetch of it waits.
+    virtual std::vector<record_ptr> poll(std::size_t max) = 0;
+    /// A future that completes (with nothing: it takes no record) once poll() would find a
+    /// record, at once if it would now. By the time poll() runs there may be none after all
+    /// (the partition went to another member, or was paused): wait again. While one wait is
+    /// pending, another call gives the same wait. It fails with troupe::error if this member
+    /// leaves the group meanwhile, or while a fetch of it waits. A broker wakes the waiter once
+    /// per wait, not once per record.
+    virtual future<void> when_readable() = 0;
 
     /// Stores the group's position in these partitions (each the next offset to read), which
     /// must be partitions of this member. troupe::error otherwise.

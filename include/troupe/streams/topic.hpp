@@ -49,15 +49,13 @@ public:
     /// Appends `value` (with the key, partition and headers of `o`); the future says where it
     /// went.
     future<record_metadata> send(const V& value, send_options<K> o = {}) const {
-        outgoing r;
-        r.topic = name_;
-        r.partition = o.partition;
-        if (o.key) {
-            r.key = encode_as<K>(options_.key_serializer, *o.key);
-        }
-        r.value = encode_as<V>(options_.value_serializer, value);
-        r.headers = std::move(o.headers);
-        return broker_->produce(std::move(r));
+        return broker_->produce(outgoing_of(value, std::move(o)));
+    }
+    /// Appends `value` as send() does, without a future: for a producer of many values that
+    /// need not know where each went. Throws troupe::error at once if the broker cannot take
+    /// it (broker::produce_soon says what a broker over a network reports).
+    void send_soon(const V& value, send_options<K> o = {}) const {
+        broker_->produce_soon(outgoing_of(value, std::move(o)));
     }
     /// The key of `r`, decoded (empty bytes decode as K{} where K is raw).
     K key_of(const record& r) const { return decode_as<K>(options_.key_serializer, r.key); }
@@ -80,6 +78,18 @@ public:
     }
 
 private:
+    outgoing outgoing_of(const V& value, send_options<K> o) const {
+        outgoing r;
+        r.topic = name_;
+        r.partition = o.partition;
+        if (o.key) {
+            r.key = encode_as<K>(options_.key_serializer, *o.key);
+        }
+        r.value = encode_as<V>(options_.value_serializer, value);
+        r.headers = std::move(o.headers);
+        return r;
+    }
+
     std::shared_ptr<broker> broker_;
     std::string name_;
     topic_options options_;
