@@ -450,27 +450,37 @@ stream_home::stream_home(app_core& app, std::string name, std::string group, std
 
 void stream_home::run_in(troupe::nursery& n) {
     root_.open();
-    derived_.clear();
+    counted_.store(&root_, std::memory_order_release);
     running_ = &n;
     n.start(root_.fetch_loop());
     n.start(root_.commit_every_interval());
 }
 
 reader& stream_home::derive(const std::string& topic) {
-    for (auto& r : derived_) {
-        if (r->topics().front() == topic) {
-            return *r;
-        }
-    }
     if (running_ == nullptr) {
         throw error("streams: " + name_ + ": a stream reads another topic only while it runs");
     }
-    auto& r = *derived_.emplace_back(
-        std::make_unique<reader>(app(), group() + "-" + topic, std::vector<std::string>{topic}, name_, on_bad_));
-    r.open();
-    running_->start(r.fetch_loop());
-    running_->start(r.commit_every_interval());
-    return r;
+    reader* found = nullptr;
+    for (auto& r : derived_) {
+        if (r->topics().front() == topic) {
+            found = r.get();
+        }
+    }
+    if (found == nullptr) {
+        // Kept for the life of the home (a run after a stop opens it again), so finished() may
+        // read it from any thread.
+        found = derived_
+                    .emplace_back(std::make_unique<reader>(app(), group() + "-" + topic,
+                                                           std::vector<std::string>{topic}, name_, on_bad_))
+                    .get();
+    }
+    if (!found->is_open()) {
+        found->open();
+        running_->start(found->fetch_loop());
+        running_->start(found->commit_every_interval());
+    }
+    counted_.store(found, std::memory_order_release);
+    return *found;
 }
 
 void stream_home::start(task<void> t) {

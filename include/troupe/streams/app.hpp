@@ -148,17 +148,12 @@ public:
     /// app (app.task), one at a time: they run on the actor that reads it.
     template <topic_value K, topic_value V>
     streams::stream<K, V>& stream(const streams::topic<K, V>& source) {
-        check_not_started("a stream");
-        std::string n = std::to_string(homes_.size() + 1);
-        auto home = std::make_unique<detail::stream_home>(*core_, "stream " + n + " of '" + source.name() + "'",
-                                                          id() + "-stream-" + n, std::vector{source.name()}, 1);
-        auto s = std::make_shared<streams::stream<K, V>>(*home, home->root(),
-                                                         std::vector<const streams::topic<K, V>*>{&source});
-        core_->add_stream(*home);
-        homes_.push_back(std::move(home));
-        auto& ref = *s;
-        topics_.push_back(std::move(s));
-        return ref;
+        return stream_of(std::vector<const streams::topic<K, V>*>{&source});
+    }
+    /// A stream of several topics of the same types, `t1 & t2`.
+    template <topic_value K, topic_value V>
+    streams::stream<K, V>& stream(combined<K, V> sources) {
+        return stream_of(std::move(sources.topics));
     }
 
     /// Runs `fn` (a troupe::task<void>()) from start() until it ends or stop() cancels it, in
@@ -199,6 +194,24 @@ public:
     }
 
 private:
+    template <topic_value K, topic_value V>
+    streams::stream<K, V>& stream_of(std::vector<const streams::topic<K, V>*> sources) {
+        check_not_started("a stream");
+        std::string n = std::to_string(homes_.size() + 1);
+        std::vector<std::string> names;
+        for (const auto* t : sources) {
+            names.push_back(t->name());
+        }
+        auto home = std::make_unique<detail::stream_home>(*core_, "stream " + n + " of '" + names.front() + "'",
+                                                          id() + "-stream-" + n, std::move(names), 1);
+        auto s = std::make_shared<streams::stream<K, V>>(*home, home->root(), std::move(sources));
+        core_->add_stream(*home);
+        homes_.push_back(std::move(home));
+        auto& ref = *s;
+        topics_.push_back(std::move(s));
+        return ref;
+    }
+
     template <topic_value K, topic_value V, class F>
     auto& agent_of(std::string name, std::vector<const streams::topic<K, V>*> sources, F fn, agent_options o) {
         using result = app_detail::agent_result<F, K, V>;

@@ -77,7 +77,12 @@ public:
     /// Forgets the processors, before the function starts again (it adds them again): those of
     /// the end of the chain only, since the streams that forward keep theirs (their forwarders
     /// run on).
-    void reset_operators() { active().clear_processors(); }
+    void reset_operators() {
+        for (holder* h = this; h->forwards_to_ != nullptr; h = h->forwards_to_) {
+            h->replaying_ = true;  // its function adds its operators again: they are there
+        }
+        active().clear_processors();
+    }
 
     /// Acknowledges `r` now if it is held; false if it was finished before.
     bool ack(const record& r) {
@@ -113,6 +118,7 @@ protected:
     reader* reader_;
     std::vector<record_ptr> held_;  // in the order taken; the last is the current event
     holder* forwards_to_ = nullptr;
+    bool replaying_ = false;  // the function runs again, up to its through() or group_by()
 };
 
 /// The name TROUPE_RECORD gives the member `m` of V, or empty.
@@ -248,7 +254,7 @@ public:
     /// the value (it is acknowledged).
     template <class F>
     stream& add_processor(F f) {
-        if (!chained()) {
+        if (may_add_operator()) {
             using result = std::invoke_result_t<F&, V>;
             if constexpr (std::is_same_v<result, task<V>>) {
                 add_async([f = std::move(f)](V& v) mutable -> task<bool> {
@@ -272,7 +278,7 @@ public:
     /// the others are acknowledged and dropped.
     template <class P>
     stream& filter(P p) {
-        if (!chained()) {
+        if (may_add_operator()) {
             using result = std::invoke_result_t<P&, const V&>;
             if constexpr (std::is_same_v<result, task<bool>>) {
                 add_async([p = std::move(p)](V& v) mutable -> task<bool> {
@@ -408,8 +414,10 @@ public:
         }
         const std::string topic_name = home_->group() + "-" + name + "-repartition";
         if (auto* found = find_derived(topic_name)) {
+            replaying_ = false;
             return *static_cast<stream<K2, V>*>(found->stream);
         }
+        check_may_forward(topic_name);
         topic_options o;
         o.partitions = partitions != 0 ? partitions : sources_.front()->partitions();
         o.value_serializer = sources_.front()->value_serializer();
@@ -452,6 +460,30 @@ private:
     };
 
     bool chained() const noexcept { return !derived_.empty(); }
+    /// True if an operator may be added now; false while the function runs again up to its
+    /// through() or group_by() (the stream has it already); troupe::error for one added after
+    /// them, which would never see a value.
+    bool may_add_operator() const {
+        if (!chained()) {
+            return true;
+        }
+        if (replaying_) {
+            return false;
+        }
+        throw error("streams: " + home_->name() +
+                    ": add processors, filters and echoes before through() or group_by(): " +
+                    "this stream forwards to '" + derived_.front().topic + "', and its values go there");
+    }
+    void check_may_forward(const std::string& topic) const {
+        if (!derived_.empty()) {
+            throw error("streams: " + home_->name() + ": a stream forwards to one topic only ('" +
+                        derived_.front().topic + "'); to read '" + topic + "' too, forward the stream it gave");
+        }
+        if (home_->concurrency() != 1) {
+            throw error("streams: " + home_->name() +
+                        ": through() and group_by() need concurrency 1 (the forwarded order would be lost)");
+        }
+    }
     void clear_processors() noexcept override {
         processors_.clear();
         any_async_ = false;
@@ -485,16 +517,10 @@ private:
     template <class K2, class KeyOf>
     stream<K2, V>& forward_into(const topic<K2, V>& t, KeyOf key_of, std::shared_ptr<void> keep = {}) {
         if (const derived* found = find_derived(t.name())) {
+            replaying_ = false;
             return *static_cast<stream<K2, V>*>(found->stream);
         }
-        if (!derived_.empty()) {
-            throw error("streams: " + home_->name() + ": a stream forwards to one topic only ('" +
-                        derived_.front().topic + "'); to read '" + t.name() + "' too, forward the stream it gave");
-        }
-        if (home_->concurrency() != 1) {
-            throw error("streams: " + home_->name() +
-                        ": through() and group_by() need concurrency 1 (the forwarded order would be lost)");
-        }
+        check_may_forward(t.name());
         detail::reader& r = home_->derive(t.name());
         auto next = std::make_shared<stream<K2, V>>(*home_, r, std::vector<const topic<K2, V>*>{&t});
         auto* raw = next.get();

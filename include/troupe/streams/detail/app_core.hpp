@@ -169,6 +169,7 @@ public:
 
     /// Joins the group (before the run).
     void open();
+    bool is_open() const noexcept { return consumer_ != nullptr; }
     /// After the run: the last commit, and the consumer leaves the group.
     void close();
 
@@ -264,16 +265,15 @@ public:
 
     /// Values finished by the readers the stream's function iterates (the last derived one,
     /// or the root).
-    std::uint64_t finished() const noexcept {
-        return derived_.empty() ? root_.acknowledged() : derived_.back()->acknowledged();
-    }
+    std::uint64_t finished() const noexcept { return counted_.load(std::memory_order_acquire)->acknowledged(); }
 
 private:
     std::string name_;
     std::size_t concurrency_;
     bad_value_policy on_bad_;
     reader root_;
-    std::deque<std::unique_ptr<reader>> derived_;
+    std::deque<std::unique_ptr<reader>> derived_;  // never shrinks
+    std::atomic<const reader*> counted_{&root_};   // the one finished() counts
     troupe::nursery* running_ = nullptr;
 };
 
