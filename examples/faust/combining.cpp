@@ -12,33 +12,10 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 namespace streams = troupe::streams;
 using example::check;
-
-/// The values an agent got, by topic, and a future of the moment it has them all.
-class by_topic {
-public:
-    explicit by_topic(std::size_t expected) : left_(expected) {}
-    void add(const std::string& topic, int value) {
-        const std::lock_guard guard(lock_);
-        values_[topic].push_back(value);
-        if (--left_ == 0) {
-            done_.set_value();
-        }
-    }
-    std::map<std::string, std::vector<int>> get() {
-        done_.get_future().get();
-        const std::lock_guard guard(lock_);
-        return values_;
-    }
-
-private:
-    std::mutex lock_;
-    std::size_t left_;
-    std::map<std::string, std::vector<int>> values_;
-    troupe::promise<void> done_;
-};
 
 int main() {
     streams::app app{"combining", {.broker = "memory://combining", .topic_partitions = 2}};
@@ -46,7 +23,7 @@ int main() {
     auto& topic2 = app.topic<std::string, int>("topic2");
     using int_stream = streams::stream<std::string, int>;
 
-    by_topic combined(10);
+    example::by_topic<int> combined(10);
     app.agent("process_both", topic1 & topic2, [&](int_stream& stream) -> troupe::task<void> {
         while (std::optional<int> value = co_await stream.next()) {
             combined.add(stream.event()->topic, *value);
@@ -54,7 +31,7 @@ int main() {
     });
 
     // Processed independently: an agent for each.
-    by_topic independent(10);
+    example::by_topic<int> independent(10);
     auto process = [&](int_stream& stream) -> troupe::task<void> {
         while (std::optional<int> value = co_await stream.next()) {
             independent.add(stream.event()->topic, *value);

@@ -12,33 +12,10 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 namespace streams = troupe::streams;
 using example::check;
-
-/// The values some agents got, by topic, and a future of the moment they have them all.
-class by_topic {
-public:
-    explicit by_topic(std::size_t expected) : left_(expected) {}
-    void add(const std::string& topic, std::string value) {
-        const std::lock_guard guard(lock_);
-        values_[topic].push_back(std::move(value));
-        if (--left_ == 0) {
-            done_.set_value();
-        }
-    }
-    std::map<std::string, std::vector<std::string>> get() {
-        done_.get_future().get();
-        const std::lock_guard guard(lock_);
-        return values_;
-    }
-
-private:
-    std::mutex lock_;
-    std::size_t left_;
-    std::map<std::string, std::vector<std::string>> values_;
-    troupe::promise<void> done_;
-};
 
 int main() {
     streams::app app{"echo", {.broker = "memory://echo", .topic_partitions = 1}};
@@ -49,7 +26,7 @@ int main() {
         app.topic<std::string, std::string>("source-copy-2", {.value_serializer = streams::serializer::msgpack});
     using text_stream = streams::stream<std::string, std::string>;
 
-    by_topic seen(3);
+    example::by_topic<std::string> seen(3);
     app.agent("process", source_topic, [&](text_stream& stream) -> troupe::task<void> {
         stream.echo(echo_topic1, echo_topic2);
         while (std::optional<std::string> event = co_await stream.next()) {
@@ -58,7 +35,7 @@ int main() {
         }
     });
 
-    by_topic copies(6);
+    example::by_topic<std::string> copies(6);
     app.agent("read_copies", echo_topic1 & echo_topic2, [&](text_stream& stream) -> troupe::task<void> {
         while (std::optional<std::string> copy = co_await stream.next()) {
             copies.add(stream.event()->topic, *copy);

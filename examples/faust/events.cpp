@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 namespace streams = troupe::streams;
 using example::check;
@@ -34,29 +35,6 @@ struct seen {
     bool acked_after = false;
 };
 
-/// The events a reader saw, and a future of the moment it has seen them all.
-class journal {
-public:
-    explicit journal(std::size_t expected) : expected_(expected) {}
-    void add(seen s) {
-        const std::lock_guard guard(lock_);
-        events_.push_back(std::move(s));
-        if (events_.size() == expected_) {
-            done_.set_value();
-        }
-    }
-    const std::vector<seen>& get() {
-        done_.get_future().get();
-        return events_;
-    }
-
-private:
-    std::size_t expected_;
-    std::mutex lock_;
-    std::vector<seen> events_;
-    troupe::promise<void> done_;
-};
-
 std::string text_of(const streams::bytes& b) {
     return std::string(reinterpret_cast<const char*>(b.data()), b.size());
 }
@@ -67,7 +45,7 @@ int main() {
     using order_stream = streams::stream<std::string, Order>;
 
     // Each agent reads in a group of its own: both see every order, and each commits for itself.
-    journal acked_by_hand(3);
+    example::collected<seen> acked_by_hand(3);
     app.agent("process_a", orders, [&](order_stream& stream) -> troupe::task<void> {
         auto events = stream.events();
         while (std::optional<streams::event<std::string, Order>> event = co_await events.next()) {
@@ -81,7 +59,7 @@ int main() {
         }
     });
 
-    journal acked_at_exit(3);
+    example::collected<seen> acked_at_exit(3);
     app.agent("process_b", orders, [&](order_stream& stream) -> troupe::task<void> {
         auto events = stream.events();
         while (std::optional<streams::event<std::string, Order>> event = co_await events.next()) {

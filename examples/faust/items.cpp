@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 struct M {
     std::string id;
@@ -21,51 +22,27 @@ TROUPE_RECORD(M, id, n);
 namespace streams = troupe::streams;
 using example::check;
 
-/// The (key, n) pairs an agent got, and a future of the moment it has them all.
-class pairs {
-public:
-    explicit pairs(std::size_t expected) : expected_(expected) {}
-    void add(std::string key, int n) {
-        const std::lock_guard guard(lock_);
-        got_.emplace_back(std::move(key), n);
-        if (got_.size() == expected_) {
-            done_.set_value();
-        }
-    }
-    std::vector<std::pair<std::string, int>> get() {
-        done_.get_future().get();
-        const std::lock_guard guard(lock_);
-        return got_;
-    }
-
-private:
-    std::size_t expected_;
-    std::mutex lock_;
-    std::vector<std::pair<std::string, int>> got_;
-    troupe::promise<void> done_;
-};
-
 int main() {
     streams::app app{"items", {.broker = "memory://items", .topic_partitions = 1}};
     auto& topic = app.topic<std::string, M>("ms");
     auto& foo = app.topic<std::string, M>("foo");
     using m_stream = streams::stream<std::string, M>;
 
-    pairs keyed(3);
+    example::collected<std::pair<std::string, int>> keyed(3);
     app.agent("process", topic, [&](m_stream& stream) -> troupe::task<void> {
         auto items = stream.items();
         while (std::optional<std::pair<std::string, M>> kv = co_await items.next()) {
             std::cout << kv->first << " -> " << kv->second.n << '\n';
-            keyed.add(kv->first, kv->second.n);
+            keyed.add({kv->first, kv->second.n});
         }
     });
 
     // items() changes what is iterated from a stream to a generator, so it comes last.
-    pairs regrouped(3);
+    example::collected<std::pair<std::string, int>> regrouped(3);
     app.agent("regroup", topic, [&](m_stream& stream) -> troupe::task<void> {
         auto items = stream.through(foo).group_by(&M::id).items();
         while (std::optional<std::pair<std::string, M>> kv = co_await items.next()) {
-            regrouped.add(kv->first, kv->second.n);
+            regrouped.add({kv->first, kv->second.n});
         }
     });
 

@@ -11,34 +11,11 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 namespace streams = troupe::streams;
 using example::check;
 using namespace std::chrono_literals;
-
-/// The batches an agent got, and a future of the moment it has `expected` of them.
-class batches {
-public:
-    explicit batches(std::size_t expected) : expected_(expected) {}
-    void add(std::vector<int> batch) {
-        const std::lock_guard guard(lock_);
-        got_.push_back(std::move(batch));
-        if (got_.size() == expected_) {
-            done_.set_value();
-        }
-    }
-    std::vector<std::vector<int>> get() {
-        done_.get_future().get();
-        const std::lock_guard guard(lock_);
-        return got_;
-    }
-
-private:
-    std::size_t expected_;
-    std::mutex lock_;
-    std::vector<std::vector<int>> got_;
-    troupe::promise<void> done_;
-};
 
 /// from, from + 1, ..., to - 1.
 std::vector<int> range(int from, int to) {
@@ -52,7 +29,7 @@ int main() {
     auto& topic = app.topic<std::string, int>("numbers");
     using int_stream = streams::stream<std::string, int>;
 
-    batches full(2);
+    example::collected<std::vector<int>> full(2);
     app.agent("process", topic, [&](int_stream& stream) -> troupe::task<void> {
         auto hundreds = stream.take(100);
         while (std::optional<std::vector<int>> values = co_await hundreds.next()) {
@@ -62,7 +39,7 @@ int main() {
     });
 
     // Faust's example waits 10 seconds; 20 ms here.
-    batches within(3);
+    example::collected<std::vector<int>> within(3);
     app.agent("process_within", topic, [&](int_stream& stream) -> troupe::task<void> {
         auto up_to_hundreds = stream.take(100, 20ms);
         while (std::optional<std::vector<int>> values = co_await up_to_hundreds.next()) {

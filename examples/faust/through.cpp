@@ -12,34 +12,10 @@
 #include <vector>
 
 #include "../check.hpp"
+#include "../collected.hpp"
 
 namespace streams = troupe::streams;
 using example::check;
-
-/// The values an agent got with the topic each came from, and a future of the moment it has
-/// them all.
-class arrivals {
-public:
-    explicit arrivals(std::size_t expected) : expected_(expected) {}
-    void add(std::string topic, std::string value) {
-        const std::lock_guard guard(lock_);
-        got_.emplace_back(std::move(topic), std::move(value));
-        if (got_.size() == expected_) {
-            done_.set_value();
-        }
-    }
-    std::vector<std::pair<std::string, std::string>> get() {
-        done_.get_future().get();
-        const std::lock_guard guard(lock_);
-        return got_;
-    }
-
-private:
-    std::size_t expected_;
-    std::mutex lock_;
-    std::vector<std::pair<std::string, std::string>> got_;
-    troupe::promise<void> done_;
-};
 
 int main() {
     streams::app app{"through", {.broker = "memory://through", .topic_partitions = 1}};
@@ -48,13 +24,13 @@ int main() {
     auto& other_topic = app.topic<std::string, std::string>("other-topic");
     using text_stream = streams::stream<std::string, std::string>;
 
-    arrivals through(3);
+    example::collected<std::pair<std::string, std::string>> through(3);
     auto& process = app.agent("process", source_topic, [&](text_stream& stream) -> troupe::task<void> {
         // We are now iterating over the stream of destination-topic.
         auto& forwarded = stream.through(destination_topic);
         while (std::optional<std::string> value = co_await forwarded.next()) {
             std::cout << *value << " (from " << forwarded.event()->topic << ")\n";
-            through.add(forwarded.event()->topic, *value);
+            through.add({forwarded.event()->topic, *value});
         }
     });
 
@@ -65,10 +41,10 @@ int main() {
             co_await std::move(sent);
         }
     });
-    arrivals by_hand(3);
+    example::collected<std::pair<std::string, std::string>> by_hand(3);
     app.agent("read_other", other_topic, [&](text_stream& stream) -> troupe::task<void> {
         while (std::optional<std::string> value = co_await stream.next()) {
-            by_hand.add(stream.event()->topic, *value);
+            by_hand.add({stream.event()->topic, *value});
         }
     });
 
