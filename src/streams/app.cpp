@@ -50,7 +50,7 @@ app_core::app_core(std::string id, app_options options)
     if (options_.fetch_batch == 0) {
         throw error("streams: app '" + id_ + "': fetch_batch must be at least 1");
     }
-    broker_ = open_broker(options_.broker);
+    broker_ = options_.broker_instance ? options_.broker_instance : open_broker(options_.broker);
     if (system_ == nullptr) {
         own_system_ = std::make_unique<troupe::system>();
         system_ = own_system_.get();
@@ -349,7 +349,40 @@ task<record_ptr> reader::next_record() {
 
 void reader::ack(const record& r) {
     tracker_of(r).ack(r.offset);
-    acknowledged_.store(acknowledged_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+    const std::uint64_t n = acknowledged_.load(std::memory_order_relaxed) + 1;
+    // Sequentially consistent, with watched_: either this ack sees a waiter registered, or the
+    // waiter's load of the count sees this ack (a store and a load of two variables each side).
+    acknowledged_.store(n, std::memory_order_seq_cst);
+    if (watched_.load(std::memory_order_seq_cst)) {
+        std::vector<promise<void>> reached;
+        {
+            const std::lock_guard guard(watch_lock_);
+            std::erase_if(watchers_, [&](auto& w) {
+                if (w.first > n) {
+                    return false;
+                }
+                reached.push_back(std::move(w.second));
+                return true;
+            });
+            watched_.store(!watchers_.empty(), std::memory_order_seq_cst);
+        }
+        for (auto& p : reached) {
+            p.set_value();
+        }
+    }
+}
+
+future<void> reader::when_acknowledged(std::uint64_t n) {
+    const std::lock_guard guard(watch_lock_);
+    future<void> reached = watchers_.emplace_back(n, promise<void>()).second.get_future();
+    watched_.store(true, std::memory_order_seq_cst);
+    if (acknowledged_.load(std::memory_order_seq_cst) >= n) {
+        promise<void> done = std::move(watchers_.back().second);
+        watchers_.pop_back();
+        watched_.store(!watchers_.empty(), std::memory_order_seq_cst);
+        done.set_value();
+    }
+    return reached;
 }
 
 void reader::skip_bad(const record& r, std::string_view why) {

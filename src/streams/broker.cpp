@@ -35,6 +35,10 @@ void broker::produce_soon(outgoing r) {
     }
 }
 
+std::shared_ptr<broker> make_embedded_broker() {
+    return std::make_shared<detail::memory_broker>();
+}
+
 std::shared_ptr<broker> open_broker(std::string_view url) {
     constexpr std::string_view memory = "memory://";
     if (url.substr(0, memory.size()) != memory) {

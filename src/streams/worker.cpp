@@ -22,7 +22,6 @@
 #include <iostream>
 #include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 namespace troupe::streams {
@@ -237,13 +236,13 @@ int app::main(int argc, char** argv) {
         // On the embedded broker nothing but this process reads the topic: the agents run
         // while the values go, and until they have finished them.
         const bool embedded = core_->options().broker.rfind("memory://", 0) == 0;
-        std::vector<std::pair<const detail::agent_core*, std::uint64_t>> readers;
+        std::vector<detail::agent_base*> readers;
         if (embedded) {
             start();
             for (const auto& a : agents_) {
                 const auto& ts = a->core().topics();
                 if (std::find(ts.begin(), ts.end(), to->name) != ts.end()) {
-                    readers.emplace_back(&a->core(), 0);
+                    readers.push_back(a.get());
                 }
             }
         }
@@ -276,18 +275,14 @@ int app::main(int argc, char** argv) {
         }
         if (embedded) {
             const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait_seconds);
-            bool finished = false;
-            while (!finished && std::chrono::steady_clock::now() < deadline) {
-                finished = true;
-                for (const auto& [c, from] : readers) {
-                    finished = finished && c->finished() >= from + sent;
-                }
-                if (!finished) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(1));  // a tool's wait, not a test's
-                }
+            bool finished = true;
+            for (auto* a : readers) {
+                const auto left = deadline - std::chrono::steady_clock::now();
+                finished = finished && a->when_finished(sent).wait_for(std::max(left, left.zero()));
             }
             stop();
-            for (const auto& [c, from] : readers) {
+            for (auto* a : readers) {
+                const detail::agent_core* c = &a->core();
                 std::printf("agent '%s' finished %llu, committed %s\n", c->agent_name().c_str(),
                             static_cast<unsigned long long>(c->finished()),
                             commits_of(broker(), c->group(), c->topics()).c_str());

@@ -171,6 +171,8 @@ public:
     virtual void stop() = 0;
     /// What the worker's command line shows and waits for.
     virtual const agent_core& core() const noexcept = 0;
+    /// Completes once the agent has finished `n` values since it started (any thread).
+    virtual future<void> when_finished(std::uint64_t n) = 0;
 };
 }  // namespace detail
 
@@ -322,6 +324,11 @@ public:
         });
     }
     const detail::agent_core& core() const noexcept override { return core_; }
+    /// Completes once finished() reaches `n` (any thread): for tests and tools that wait for
+    /// the agent to finish what they sent.
+    future<void> when_finished(std::uint64_t n) override { return core_.when_finished(n); }
+    /// Its function (the test kit runs it elsewhere).
+    const function& body() const noexcept { return fn_; }
     void stop() override {
         if (!stop_) {
             return;

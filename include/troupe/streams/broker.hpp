@@ -177,5 +177,8 @@ public:
 /// same one), "memory://name" another embedded broker of that name. troupe::error for any other
 /// URL, naming the schemes there are.
 std::shared_ptr<broker> open_broker(std::string_view url);
+/// A new embedded broker of its own, reachable only through what this gives (no URL opens it),
+/// and gone with the last reference: for tests and the test kit.
+std::shared_ptr<broker> make_embedded_broker();
 
 }  // namespace troupe::streams

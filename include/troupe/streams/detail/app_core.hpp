@@ -43,6 +43,8 @@ struct app_options {
     std::size_t fetch_batch = 256;
     /// The actor system the agents run in; none: the app makes its own.
     troupe::system* system = nullptr;
+    /// A broker to use instead of opening `broker`'s URL (make_embedded_broker(), for tests).
+    std::shared_ptr<streams::broker> broker_instance{};
 };
 
 /// What a stream does with a record whose value does not decode (always logged with its topic,
@@ -205,6 +207,9 @@ public:
     /// Records acknowledged since open(). Any thread (relaxed: a count, nothing is published
     /// through it).
     std::uint64_t acknowledged() const noexcept { return acknowledged_.load(std::memory_order_relaxed); }
+    /// Completes once acknowledged() reaches `n` (any thread): how tests and tools wait for
+    /// an agent to finish what they sent.
+    future<void> when_acknowledged(std::uint64_t n);
 
 private:
     offset_tracker& tracker_of(const record& r);
@@ -230,6 +235,9 @@ private:
     std::vector<promise<void>> takers_;           // instances waiting for records
     std::optional<promise<void>> room_;           // the fetch loop waiting for room in the buffer
     std::atomic<std::uint64_t> acknowledged_{0};  // written by the stream's actor only
+    std::atomic<bool> watched_{false};            // someone waits in when_acknowledged()
+    std::mutex watch_lock_;
+    std::vector<std::pair<std::uint64_t, promise<void>>> watchers_;
 };
 
 /// Where a stream lives: its root reader, the readers derived from it (through() and
@@ -248,6 +256,7 @@ public:
     const std::string& group() const noexcept { return root_.group(); }
     const std::vector<std::string>& topics() const noexcept { return root_.topics(); }
     std::size_t concurrency() const noexcept { return concurrency_; }
+    const bad_value_policy& bad_values() const noexcept { return on_bad_; }
     app_core& app() const noexcept { return root_.app(); }
     reader& root() noexcept { return root_; }
 
@@ -266,6 +275,10 @@ public:
     /// Values finished by the readers the stream's function iterates (the last derived one,
     /// or the root).
     std::uint64_t finished() const noexcept { return counted_.load(std::memory_order_acquire)->acknowledged(); }
+    /// Completes once finished() reaches `n` (any thread).
+    future<void> when_finished(std::uint64_t n) {
+        return counted_.load(std::memory_order_acquire)->when_acknowledged(n);
+    }
 
 private:
     std::string name_;
@@ -273,7 +286,7 @@ private:
     bad_value_policy on_bad_;
     reader root_;
     std::deque<std::unique_ptr<reader>> derived_;  // never shrinks
-    std::atomic<const reader*> counted_{&root_};   // the one finished() counts
+    std::atomic<reader*> counted_{&root_};         // the one finished() counts
     troupe::nursery* running_ = nullptr;
 };
 
