@@ -345,11 +345,13 @@ public:
 
 private:
     task<void> deliver(const record* from, const yielded& value) {
-        if (from != nullptr) {
-            core_.reply(*from, encode_as<R>(serializer::automatic, value));
-        }
+        // The function sinks first: an ask answered has been through them (what the test kit's
+        // results() relies on); the coroutine sinks, which may take a while, after the reply.
         for (auto& f : function_sinks_) {
             f(value);
+        }
+        if (from != nullptr) {
+            core_.reply(*from, encode_as<R>(serializer::automatic, value));
         }
         for (auto& f : coroutine_sinks_) {
             co_await f(value);
