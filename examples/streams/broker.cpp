@@ -29,9 +29,14 @@ int main() {
                   << '\n';
     }
 
-    // Two members of the group "billing": each reads two of the four partitions.
+    // Two members of the group "billing": each reads two of the four partitions. The second
+    // joining is a rebalance: two partitions are revoked from the first, which has nothing of
+    // them to finish, and gives them up at once.
     auto first = broker->subscribe("billing", {"orders"});
     auto second = broker->subscribe("billing", {"orders"});
+    check(first->revoking().size() == 2 && second->assignment().empty(),
+          "the first member is asked to give up two partitions, which the second waits for");
+    first->release(first->revoking());
     check(first->assignment().size() == 2 && second->assignment().size() == 2,
           "the group's members share its partitions");
 

@@ -6,11 +6,13 @@
 #include <troupe/streams/detail/app_core.hpp>
 
 #include <troupe/async/await.hpp>
+#include <troupe/async/cancel_scope.hpp>
 #include <troupe/async/nursery.hpp>
 #include <troupe/core/errors.hpp>
 #include <troupe/core/log.hpp>
 
 #include <unistd.h>
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <utility>
@@ -208,6 +210,9 @@ void app_core::start_tasks() {
     if (stop_tasks_ || (tasks_.empty() && streams_.empty())) {
         return;
     }
+    for (stream_home* home : streams_) {
+        home->open();
+    }
     stop_tasks_.emplace();
     future<void> stopped = stop_tasks_->get_future();
     tasks_run_ = troupe::start_nursery(*system_, [this, stopped](troupe::nursery& n) -> task<void> {
@@ -276,6 +281,20 @@ void reader::close() {
     room_.reset();
 }
 
+offset_tracker* reader::find_tracker(const record& r) {
+    if (last_tracker_ != nullptr && r.partition == last_partition_ && r.topic == *last_topic_) {
+        return last_tracker_;
+    }
+    auto it = trackers_.find(topic_partition{r.topic, r.partition});
+    if (it == trackers_.end()) {
+        return nullptr;
+    }
+    last_partition_ = it->first.partition;
+    last_topic_ = &it->first.topic;
+    last_tracker_ = &it->second;
+    return last_tracker_;
+}
+
 offset_tracker& reader::tracker_of(const record& r) {
     if (last_tracker_ != nullptr && r.partition == last_partition_ && r.topic == *last_topic_) {
         return *last_tracker_;
@@ -326,7 +345,13 @@ task<void> reader::fetch_loop() {
             got = consumer_->poll(batch_);
         }
         for (auto& r : got) {
-            tracker_of(*r).read(r->offset);
+            offset_tracker& t = tracker_of(*r);
+            if (r->offset < t.next_to_read()) [[unlikely]] {
+                // The partition went to another member without this one giving it up (it kept
+                // it past the broker's rebalance timeout) and came back: read from here on.
+                t = offset_tracker(app_->brokerage().committed(group_, {r->topic, r->partition}).value_or(r->offset));
+            }
+            t.read(r->offset);
             if (stopped_.empty() || stopped_.count({r->topic, r->partition}) == 0) {
                 fetched_.push_back(std::move(r));
             }  // else it stays in flight, unacknowledged, with the stopped partition
@@ -348,7 +373,18 @@ task<record_ptr> reader::next_record() {
 }
 
 void reader::ack(const record& r) {
-    tracker_of(r).ack(r.offset);
+    offset_tracker* t = find_tracker(r);
+    // No tracker, or the record not in flight: its partition was given up meanwhile (past the
+    // rebalance timeout). It is finished all the same: counted, and nothing else to do.
+    if (t != nullptr && t->ack_if_in_flight(r.offset) && drained_) [[unlikely]] {
+        // release_loop waits: this may be the last of what it waits for (it checks again).
+        auto d = draining_.find(topic_partition{r.topic, r.partition});
+        if (d != draining_.end() && t->committable() >= d->second) {
+            promise<void> p = std::move(*drained_);
+            drained_.reset();
+            p.set_value();
+        }
+    }
     const std::uint64_t n = acknowledged_.load(std::memory_order_relaxed) + 1;
     // Sequentially consistent, with watched_: either this ack sees a waiter registered, or the
     // waiter's load of the count sees this ack (a store and a load of two variables each side).
@@ -461,6 +497,78 @@ void reader::commit() {
     }
 }
 
+bool reader::drained() const {
+    for (const auto& [tp, mark] : draining_) {
+        auto it = trackers_.find(tp);
+        if (it != trackers_.end() && stopped_.count(tp) == 0 && it->second.committable() < mark) {
+            return false;
+        }
+    }
+    return true;
+}
+
+task<void> reader::drain() {
+    while (!drained()) {
+        drained_.emplace();
+        future<void> finished = drained_->get_future();
+        co_await finished;
+    }
+}
+
+task<void> reader::release_loop() {
+    for (;;) {
+        future<void> asked = consumer_->when_revoking();
+        co_await asked;
+        const std::vector<topic_partition> revoked = consumer_->revoking();
+        if (revoked.empty()) {
+            continue;
+        }
+        // What was read of them is finished first, the records still in the buffer too (at
+        // most a fetch batch): dropping those instead would lose them if the revocation were
+        // called off meanwhile, the broker's position being past them. No more of them comes
+        // while they are being revoked, so each is finished once all it has read up to now is.
+        for (const auto& tp : revoked) {
+            auto it = trackers_.find(tp);
+            if (it != trackers_.end()) {
+                draining_.emplace(tp, it->second.next_to_read());
+            }
+        }
+        if (!drained()) {
+            task<void> waited = drain();
+            const bool finished = co_await troupe::move_on_after(app_->options().rebalance_timeout, std::move(waited));
+            if (!finished) {
+                std::size_t left = 0;
+                for (const auto& [tp, mark] : draining_) {
+                    left += trackers_.at(tp).in_flight();
+                }
+                troupe::logger()->warn(
+                    "streams: {}: gave up partitions after the rebalance timeout ({} ms) with {} records unfinished; "
+                    "the next member reads them again",
+                    what_, app_->options().rebalance_timeout.count(), left);
+            }
+        }
+        draining_.clear();
+        drained_.reset();
+        commit();
+        consumer_->release(revoked);
+        // Those it no longer reads are forgotten: one that comes back is read from the group's
+        // commit, with a new tracker. (A revocation called off meanwhile leaves it reading.)
+        const std::vector<topic_partition> mine = consumer_->assignment();
+        std::string given_up;
+        for (const auto& tp : revoked) {
+            if (!std::binary_search(mine.begin(), mine.end(), tp)) {
+                trackers_.erase(tp);
+                stopped_.erase(tp);
+                given_up += (given_up.empty() ? "" : ", ") + to_string(tp);
+            }
+        }
+        last_tracker_ = nullptr;
+        if (!given_up.empty()) {
+            troupe::logger()->info("streams: {}: gave up {} (a rebalance)", what_, given_up);
+        }
+    }
+}
+
 task<void> reader::commit_every_interval() {
     for (;;) {
         co_await troupe::sleep_for(app_->options().commit_interval);
@@ -481,12 +589,16 @@ stream_home::stream_home(app_core& app, std::string name, std::string group, std
     }
 }
 
-void stream_home::run_in(troupe::nursery& n) {
+void stream_home::open() {
     root_.open();
     counted_.store(&root_, std::memory_order_release);
+}
+
+void stream_home::run_in(troupe::nursery& n) {
     running_ = &n;
     n.start(root_.fetch_loop());
     n.start(root_.commit_every_interval());
+    n.start(root_.release_loop());
 }
 
 reader& stream_home::derive(const std::string& topic) {
@@ -511,6 +623,7 @@ reader& stream_home::derive(const std::string& topic) {
         found->open();
         running_->start(found->fetch_loop());
         running_->start(found->commit_every_interval());
+        running_->start(found->release_loop());
     }
     counted_.store(found, std::memory_order_release);
     return *found;

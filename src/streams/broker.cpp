@@ -35,8 +35,8 @@ void broker::produce_soon(outgoing r) {
     }
 }
 
-std::shared_ptr<broker> make_embedded_broker() {
-    return std::make_shared<detail::memory_broker>();
+std::shared_ptr<broker> make_embedded_broker(embedded_broker_options o) {
+    return std::make_shared<detail::memory_broker>(o);
 }
 
 std::shared_ptr<broker> open_broker(std::string_view url) {

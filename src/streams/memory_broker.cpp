@@ -7,10 +7,17 @@
 // while a reader keeps up in batches) wakes nobody and looks at no group. A partition keeps its
 // records in place in chunks of a few hundred that never move; the record_ptrs handed out share
 // their chunk, so an append allocates nothing but the record's own bytes most of the time.
+//
+// Rebalancing is cooperative: a partition that sharing out gives to another member is first
+// revoked from the one holding it, which gets no more of its records, finishes those it has,
+// commits and releases it; only then does the new member read it, from the group's committed
+// offset. A thread of the broker's, started with the first revocation, hands over what a member
+// keeps past the rebalance timeout.
 
 #include "streams/memory_broker.hpp"
 
 #include <troupe/core/errors.hpp>
+#include <troupe/core/log.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -28,6 +35,21 @@ std::int64_t now_ms() {
 }  // namespace
 
 // --- broker ----------------------------------------------------------------------------------
+
+memory_broker::~memory_broker() {
+    {
+        const std::lock_guard guard(lock_);
+        ending_ = true;
+    }
+    revoked_.notify_all();
+    if (revoker_.joinable()) {
+        if (revoker_.get_id() == std::this_thread::get_id()) {
+            revoker_.detach();  // its last reference went in a completion it ran; it returns at once
+        } else {
+            revoker_.join();
+        }
+    }
+}
 
 void memory_broker::create_topic(const std::string& topic, std::uint32_t partitions) {
     if (topic.empty()) {
@@ -205,16 +227,20 @@ std::optional<std::uint64_t> memory_broker::committed(const std::string& group, 
 void memory_broker::share_out(group_state& g, completions& out) {
     // Partition p of every topic goes to the p-th (modulo) of the members reading that topic,
     // in the order they joined: topics with the same partition count are read partition by
-    // partition by the same member (what joins of co-partitioned topics need).
+    // partition by the same member (what joins of co-partitioned topics need). A partition that
+    // another member holds is revoked from it: it goes on when that member releases it.
     ++g.generation;
-    std::map<memory_consumer*, std::map<topic_partition, std::uint64_t>> next;
-    for (memory_consumer* m : g.members) {
-        next[m];
-    }
     std::set<std::string> read;
+    std::map<topic_partition, memory_consumer*> holder;
     for (memory_consumer* m : g.members) {
         read.insert(m->topics_.begin(), m->topics_.end());
+        for (const auto& [tp, position] : m->positions_) {
+            holder[tp] = m;
+        }
     }
+    g.target.clear();
+    const auto deadline = std::chrono::steady_clock::now() + options_.rebalance_timeout;
+    bool revoked = false;
     for (const std::string& topic : read) {
         std::vector<memory_consumer*> readers;
         std::copy_if(g.members.begin(), g.members.end(), std::back_inserter(readers),
@@ -223,24 +249,99 @@ void memory_broker::share_out(group_state& g, completions& out) {
         for (std::uint32_t p = 0; p < count; ++p) {
             memory_consumer* owner = readers[p % readers.size()];
             const topic_partition tp{topic, p};
-            auto kept = owner->positions_.find(tp);
-            std::uint64_t from = 0;
-            if (kept != owner->positions_.end()) {
-                from = kept->second;  // it keeps the partition, and where it was
-            } else if (auto c = g.committed.find(tp); c != g.committed.end()) {
-                from = c->second;
+            g.target[tp] = owner;
+            auto held = holder.find(tp);
+            if (held == holder.end()) {
+                auto c = g.committed.find(tp);
+                owner->positions_[tp] = c != g.committed.end() ? c->second : 0;
+            } else if (held->second == owner) {
+                owner->revoking_.erase(tp);  // it keeps it (and where it was); a revocation under way is called off
+            } else if (held->second->revoking_.emplace(tp, deadline).second) {
+                revoked = true;  // a revocation already under way keeps its deadline
             }
-            next[owner][tp] = from;
         }
     }
     for (memory_consumer* m : g.members) {
-        m->positions_ = std::move(next[m]);
-        std::erase_if(m->paused_, [&](const topic_partition& tp) { return m->positions_.count(tp) == 0; });
         m->generation_ = g.generation;
         m->first_ = 0;
-        if (m->waits()) {
-            serve_waiting(*m, out);  // on its new partitions
+        if (!m->revoking_.empty() && m->revoke_wait_) {
+            out.readable.push_back(std::move(*m->revoke_wait_));
+            m->revoke_wait_.reset();
         }
+        if (m->waits()) {
+            serve_waiting(*m, out);  // on its partitions now, without those being revoked
+        }
+    }
+    if (revoked) {
+        if (!revoker_.joinable()) {
+            revoker_ = std::thread([this] { revoke_overdue(); });
+        }
+        revoked_.notify_one();
+    }
+}
+
+void memory_broker::hand_over(group_state& g, memory_consumer& m, const topic_partition& tp, completions& out) {
+    m.positions_.erase(tp);
+    m.revoking_.erase(tp);
+    m.paused_.erase(tp);
+    auto t = g.target.find(tp);
+    if (t == g.target.end() || t->second == &m) {
+        return;
+    }
+    memory_consumer& to = *t->second;
+    auto c = g.committed.find(tp);
+    to.positions_[tp] = c != g.committed.end() ? c->second : 0;
+    if (to.waits()) {
+        serve_waiting(to, out);
+    }
+}
+
+void memory_broker::revoke_overdue() {
+    std::unique_lock guard(lock_);
+    while (!ending_) {
+        const auto now = std::chrono::steady_clock::now();
+        auto next = std::chrono::steady_clock::time_point::max();
+        completions out;
+        std::vector<std::string> overdue;
+        for (auto& [name, g] : groups_) {
+            for (memory_consumer* m : g.members) {
+                std::vector<topic_partition> late;
+                for (const auto& [tp, until] : m->revoking_) {
+                    if (until <= now) {
+                        late.push_back(tp);
+                    } else {
+                        next = std::min(next, until);
+                    }
+                }
+                for (const auto& tp : late) {
+                    overdue.push_back("memory broker: a member of group '" + name + "' kept " + to_string(tp) +
+                                      " past the rebalance timeout (" +
+                                      std::to_string(options_.rebalance_timeout.count()) +
+                                      " ms); it goes to its new member, which may read again what the old one had");
+                    hand_over(g, *m, tp, out);
+                }
+            }
+        }
+        if (overdue.empty()) {
+            if (next == std::chrono::steady_clock::time_point::max()) {
+                revoked_.wait(guard);
+            } else {
+                revoked_.wait_until(guard, next);
+            }
+            continue;
+        }
+        // A completion may drop the last reference to this broker: then its destructor, run
+        // here, has detached this thread, which must not touch the broker again.
+        std::weak_ptr<memory_broker> alive = weak_from_this();
+        guard.unlock();
+        out.run();
+        for (const auto& note : overdue) {
+            troupe::logger()->warn("{}", note);
+        }
+        if (alive.expired()) {
+            return;
+        }
+        guard.lock();
     }
 }
 
@@ -285,7 +386,7 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
     auto it = std::next(positions_.begin(), static_cast<std::ptrdiff_t>(first_ % n));
     for (std::size_t k = 0; k < n && records.size() < max; ++k) {
         auto& [tp, position] = *it;
-        if (paused_.count(tp) == 0) {
+        if (!held_back(tp)) {
             const auto& log = broker_->log_of(tp);
             if (position < log.size()) {
                 records.reserve(records.size() + std::min<std::uint64_t>(max - records.size(), log.size() - position));
@@ -305,7 +406,7 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
 
 bool memory_consumer::has_records() const {
     for (const auto& [tp, position] : positions_) {
-        if (paused_.count(tp) == 0 && position < broker_->log_of(tp).size()) {
+        if (!held_back(tp) && position < broker_->log_of(tp).size()) {
             return true;
         }
     }
@@ -314,7 +415,7 @@ bool memory_consumer::has_records() const {
 
 void memory_consumer::watch() {
     for (const auto& [tp, position] : positions_) {
-        if (paused_.count(tp) == 0) {
+        if (!held_back(tp)) {
             memory_broker::partition_log& log = broker_->log_of(tp);
             log.watchers.push_back(this);
             watched_.push_back(&log);
@@ -341,6 +442,47 @@ std::vector<topic_partition> memory_consumer::assignment() const {
 std::uint64_t memory_consumer::generation() const {
     const std::lock_guard guard(broker_->lock_);
     return generation_;
+}
+
+std::vector<topic_partition> memory_consumer::revoking() const {
+    const std::lock_guard guard(broker_->lock_);
+    std::vector<topic_partition> tps;
+    for (const auto& [tp, until] : revoking_) {
+        tps.push_back(tp);
+    }
+    return tps;
+}
+
+future<void> memory_consumer::when_revoking() {
+    const std::lock_guard guard(broker_->lock_);
+    if (closed_) {
+        return make_failed_future<void>(
+            error("memory broker: a member of group '" + group_ + "' waited for revocations after leaving it"));
+    }
+    if (!revoking_.empty()) {
+        return make_ready_future();
+    }
+    if (!revoke_wait_) {
+        revoke_wait_.emplace();
+    }
+    return revoke_wait_->get_future();
+}
+
+void memory_consumer::release(const std::vector<topic_partition>& tps) {
+    memory_broker::completions out;
+    {
+        const std::lock_guard guard(broker_->lock_);
+        if (closed_) {
+            return;
+        }
+        auto& g = broker_->groups_.at(group_);
+        for (const auto& tp : tps) {
+            if (revoking_.count(tp) != 0) {
+                broker_->hand_over(g, *this, tp, out);
+            }
+        }
+    }
+    out.run();
 }
 
 future<std::vector<record_ptr>> memory_consumer::fetch(std::size_t max) {
@@ -449,6 +591,7 @@ void memory_consumer::resume(const topic_partition& tp) {
 void memory_consumer::close() {
     std::optional<promise<std::vector<record_ptr>>> abandoned;
     std::optional<promise<void>> abandoned_wait;
+    std::optional<promise<void>> abandoned_revoke_wait;
     memory_broker::completions out;
     {
         const std::lock_guard guard(broker_->lock_);
@@ -459,8 +602,10 @@ void memory_consumer::close() {
         unwatch();
         abandoned.swap(waiting_);
         abandoned_wait.swap(readable_);
-        positions_.clear();
+        abandoned_revoke_wait.swap(revoke_wait_);
+        positions_.clear();  // free: sharing out gives them on at once (its commits are made)
         paused_.clear();
+        revoking_.clear();
         auto& g = broker_->groups_.at(group_);  // it joined when it was made
         std::erase(g.members, this);
         if (!g.members.empty()) {
@@ -474,6 +619,10 @@ void memory_consumer::close() {
     if (abandoned_wait) {
         abandoned_wait->set_exception(std::make_exception_ptr(
             error("memory broker: the member of group '" + group_ + "' left the group while it waited for records")));
+    }
+    if (abandoned_revoke_wait) {
+        abandoned_revoke_wait->set_exception(std::make_exception_ptr(error(
+            "memory broker: the member of group '" + group_ + "' left the group while it waited for revocations")));
     }
     out.run();
 }

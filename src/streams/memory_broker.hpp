@@ -6,12 +6,15 @@
 #include <troupe/streams/broker.hpp>
 
 #include <array>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace troupe::streams::detail {
@@ -20,7 +23,10 @@ class memory_consumer;
 
 class memory_broker final : public broker, public std::enable_shared_from_this<memory_broker> {
 public:
-    memory_broker() = default;
+    explicit memory_broker(embedded_broker_options o = {}) : options_(o) {}
+    ~memory_broker() override;
+    memory_broker(const memory_broker&) = delete;
+    memory_broker& operator=(const memory_broker&) = delete;
 
     void create_topic(const std::string& topic, std::uint32_t partitions) override;
     std::optional<std::uint32_t> partitions(const std::string& topic) const override;
@@ -67,6 +73,9 @@ private:
     struct group_state {
         std::vector<memory_consumer*> members;  // in the order they joined
         std::map<topic_partition, std::uint64_t> committed;
+        // Who each partition goes to by the last sharing out. The member holding it now (its
+        // positions_ have it) is that one, or is being asked to give it up.
+        std::map<topic_partition, memory_consumer*> target;
         std::uint64_t generation = 0;
     };
     /// A fetch completed by a change made under the lock, to be completed after it.
@@ -77,7 +86,7 @@ private:
     /// The waits a change under the lock ended, completed after unlocking.
     struct completions {
         std::vector<delivery> fetches;
-        std::vector<promise<void>> readable;
+        std::vector<promise<void>> readable;  // when_readable() and when_revoking() waits
         void run();
     };
 
@@ -88,7 +97,14 @@ private:
     const record& append(outgoing& r, completions& out);
     void share_out(group_state& g, completions& out);          // under lock_
     void serve_waiting(memory_consumer& m, completions& out);  // under lock_
+    /// `m` gives up `tp` (released, left, or too slow to): it goes to its target, if another
+    /// member, from the group's committed offset. Under lock_.
+    void hand_over(group_state& g, memory_consumer& m, const topic_partition& tp, completions& out);
+    /// Hands over every partition whose member kept it past the rebalance timeout: the loop of
+    /// revoker_, started with the first revocation.
+    void revoke_overdue();
 
+    const embedded_broker_options options_;
     mutable std::mutex lock_;
     std::map<std::string, topic_log, std::less<>> topics_;
     std::map<std::string, group_state, std::less<>> groups_;
@@ -96,6 +112,11 @@ private:
     // producer sending to one topic finds it without a lookup.
     const std::string* last_name_ = nullptr;
     topic_log* last_log_ = nullptr;
+    // Revocations past their deadline: revoker_ waits on revoked_ for the next deadline (or for
+    // a new revocation), under lock_, until the broker goes.
+    std::condition_variable revoked_;
+    std::thread revoker_;
+    bool ending_ = false;
 };
 
 class memory_consumer final : public consumer {
@@ -108,6 +129,9 @@ public:
 
     std::vector<topic_partition> assignment() const override;
     std::uint64_t generation() const override;
+    std::vector<topic_partition> revoking() const override;
+    future<void> when_revoking() override;
+    void release(const std::vector<topic_partition>& tps) override;
     future<std::vector<record_ptr>> fetch(std::size_t max) override;
     std::vector<record_ptr> poll(std::size_t max) override;
     future<void> when_readable() override;
@@ -124,6 +148,10 @@ private:
     std::vector<record_ptr> take(std::size_t max);
     /// True if take() would find a record (under the broker's lock).
     bool has_records() const;
+    /// True if take() skips `tp`: paused, or being revoked (under the broker's lock).
+    bool held_back(const topic_partition& tp) const {
+        return (!paused_.empty() && paused_.count(tp) != 0) || (!revoking_.empty() && revoking_.count(tp) != 0);
+    }
     /// True while a fetch or a when_readable() of it waits.
     bool waits() const noexcept { return waiting_.has_value() || readable_.has_value(); }
     /// Puts it among the watchers of its partitions that are not paused, or takes it off all it
@@ -138,6 +166,9 @@ private:
     // Under the broker's lock:
     std::map<topic_partition, std::uint64_t> positions_;  // the assignment, and the next offset to read in each
     std::set<topic_partition> paused_;
+    // Partitions of positions_ being revoked, each with when it goes anyway.
+    std::map<topic_partition, std::chrono::steady_clock::time_point> revoking_;
+    std::optional<promise<void>> revoke_wait_;                 // a when_revoking()
     std::optional<promise<std::vector<record_ptr>>> waiting_;  // a fetch
     std::size_t waiting_max_ = 0;
     std::optional<promise<void>> readable_;  // a when_readable()

@@ -19,29 +19,22 @@ void offset_tracker::read(std::uint64_t offset) {
 }
 
 void offset_tracker::ack(std::uint64_t offset) {
-    // Most acks are of the oldest record in flight (one instance, or instances finishing in
-    // turn): that one needs no search, and nothing behind it can be acknowledged yet unless a
-    // later record was finished first.
-    if (!in_flight_.empty() && in_flight_.front().offset == offset) {
-        in_flight_.pop_front();
-        --unacked_;
-        while (!in_flight_.empty() && in_flight_.front().acked) {
-            in_flight_.pop_front();
-        }
-        return;
-    }
-    const auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), offset,
-                                     [](const entry& e, std::uint64_t o) { return e.offset < o; });
-    if (it == in_flight_.end() || it->offset != offset || it->acked) {
+    if (!ack_if_in_flight(offset)) {
         throw error("offset_tracker: offset " + std::to_string(offset) +
                     " is not in flight (not read, or acknowledged already)");
     }
+}
+
+bool offset_tracker::ack_behind(std::uint64_t offset) noexcept {
+    const auto it = std::lower_bound(in_flight_.begin(), in_flight_.end(), offset,
+                                     [](const entry& e, std::uint64_t o) { return e.offset < o; });
+    if (it == in_flight_.end() || it->offset != offset || it->acked) {
+        return false;
+    }
     it->acked = true;
     --unacked_;
-    // The front is the oldest in flight: drop the acknowledged run it begins.
-    while (!in_flight_.empty() && in_flight_.front().acked) {
-        in_flight_.pop_front();
-    }
+    drop_acknowledged_front();  // the front is the oldest in flight: drop the acknowledged run it begins
+    return true;
 }
 
 }  // namespace troupe::streams

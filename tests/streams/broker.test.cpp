@@ -282,6 +282,12 @@ TEST(MemoryBroker, MembersOfAGroupShareItsPartitionsAndCoPartitionedTopicsGoToge
     auto two = b->subscribe("g", {"left", "right"});
     EXPECT_GT(one->generation(), before);
     EXPECT_EQ(one->generation(), two->generation());
+    // The first keeps what goes to the second until it gives it up.
+    EXPECT_EQ(one->revoking(), (std::vector<topic_partition>{{"left", 1}, {"left", 3}, {"right", 1}, {"right", 3}}));
+    EXPECT_EQ(one->assignment().size(), 8U);
+    EXPECT_TRUE(two->assignment().empty());
+    one->release(one->revoking());
+    EXPECT_TRUE(one->revoking().empty());
     EXPECT_EQ(one->assignment(), (std::vector<topic_partition>{{"left", 0}, {"left", 2}, {"right", 0}, {"right", 2}}));
     EXPECT_EQ(two->assignment(), (std::vector<topic_partition>{{"left", 1}, {"left", 3}, {"right", 1}, {"right", 3}}));
 }
@@ -316,12 +322,99 @@ TEST(MemoryBroker, APartitionHandedOverIsReadFromTheGroupsCommittedOffset) {
     EXPECT_EQ(values(waiting.get()), (std::vector<std::string>{"2", "3"}));
 }
 
+TEST(MemoryBroker, ARevokedPartitionGoesOnOnlyWhenReleasedAndIsReadFromTheCommit) {
+    auto b = make_embedded_broker();
+    b->create_topic("t", 2);
+    for (const char* v : {"a", "b", "c"}) {
+        put(*b, "t", 1, v);
+    }
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->fetch(10).get()), (std::vector<std::string>{"a", "b", "c"}));
+    first->commit({{{"t", 1}, 1}});  // "a" done; "b" and "c" still being processed
+    auto asked = first->when_revoking();
+    EXPECT_FALSE(asked.ready());
+
+    auto second = b->subscribe("g", {"t"});
+    ASSERT_TRUE(asked.ready());
+    EXPECT_EQ(first->revoking(), (std::vector<topic_partition>{{"t", 1}}));
+    EXPECT_TRUE(first->when_revoking().ready());  // while it is being revoked
+    auto waiting = second->fetch(10);
+    put(*b, "t", 1, "d");
+    EXPECT_FALSE(waiting.ready());         // not the second's yet
+    EXPECT_TRUE(first->poll(10).empty());  // and the first gets nothing more of it
+    first->commit({{{"t", 1}, 3}});        // but may commit what it finished
+    first->release({{"t", 0}});            // not being revoked: nothing happens
+    EXPECT_EQ(first->assignment().size(), 2U);
+    EXPECT_FALSE(waiting.ready());
+
+    first->release(first->revoking());
+    EXPECT_EQ(first->assignment(), (std::vector<topic_partition>{{"t", 0}}));
+    EXPECT_EQ(second->assignment(), (std::vector<topic_partition>{{"t", 1}}));
+    ASSERT_TRUE(waiting.ready());
+    EXPECT_EQ(values(waiting.get()), (std::vector<std::string>{"d"}));  // from the commit: nothing twice
+    EXPECT_FALSE(first->when_revoking().ready());
+}
+
+TEST(MemoryBroker, ARevocationIsCalledOffWhenTheMemberItWasForLeaves) {
+    auto b = make_embedded_broker();
+    b->create_topic("t", 2);
+    put(*b, "t", 1, "a");
+    put(*b, "t", 1, "b");
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->fetch(1).get()), (std::vector<std::string>{"a"}));
+    auto second = b->subscribe("g", {"t"});
+    EXPECT_EQ(first->revoking().size(), 1U);
+    second->close();
+    EXPECT_TRUE(first->revoking().empty());
+    EXPECT_EQ(first->assignment().size(), 2U);
+    // It reads on from where it was, not from the commit (none was made).
+    EXPECT_EQ(values(first->poll(10)), (std::vector<std::string>{"b"}));
+}
+
+TEST(MemoryBroker, LeavingEndsAWaitForRevocationsAndHandsItsPartitionsOverAtOnce) {
+    auto b = make_embedded_broker();
+    b->create_topic("t", 2);
+    auto first = b->subscribe("g", {"t"});
+    auto second = b->subscribe("g", {"t"});
+    first->release(first->revoking());
+    auto asked = second->when_revoking();
+    auto waiting = first->fetch(10);
+    second->close();
+    ASSERT_TRUE(asked.ready());
+    EXPECT_EQ(message_of([&] { asked.get(); }),
+              "memory broker: the member of group 'g' left the group while it waited for revocations");
+    EXPECT_EQ(first->assignment().size(), 2U);
+    put(*b, "t", 1, "x");
+    ASSERT_TRUE(waiting.ready());
+    EXPECT_EQ(values(waiting.get()), (std::vector<std::string>{"x"}));
+}
+
+TEST(MemoryBroker, AMemberThatKeepsARevokedPartitionPastTheTimeoutLosesIt) {
+    auto b = make_embedded_broker({.rebalance_timeout = std::chrono::milliseconds(20)});
+    b->create_topic("t", 2);
+    put(*b, "t", 1, "a");
+    auto first = b->subscribe("g", {"t"});
+    EXPECT_EQ(values(first->fetch(10).get()), (std::vector<std::string>{"a"}));  // never finished
+    auto second = b->subscribe("g", {"t"});
+    auto waiting = second->fetch(10);
+    // The broker's own thread hands t/1 over once the timeout has passed.
+    ASSERT_TRUE(waiting.wait_for(std::chrono::seconds(30)));
+    EXPECT_EQ(values(waiting.get()), (std::vector<std::string>{"a"}));  // read again: nothing was committed
+    EXPECT_EQ(first->assignment(), (std::vector<topic_partition>{{"t", 0}}));
+    EXPECT_TRUE(first->revoking().empty());
+    EXPECT_EQ(message_of([&] {
+                  first->commit({{{"t", 1}, 1}});
+              }),
+              "memory broker: a member of group 'g' committed t/1, which it does not read");
+}
+
 TEST(MemoryBroker, ACommitMustBeOfAnOwnPartitionAndWithinItsLog) {
     auto b = open_broker("memory://commit-errors");
     b->create_topic("t", 2);
     put(*b, "t", 0, "a");
     auto one = b->subscribe("g", {"t"});
     auto two = b->subscribe("g", {"t"});
+    one->release(one->revoking());  // t/1 goes to the second
     EXPECT_EQ(message_of([&] {
                   one->commit({{{"t", 1}, 0}});
               }),

@@ -312,6 +312,7 @@ public:
         if (stop_) {
             return;
         }
+        core_.open();  // in its group when start() returns
         stop_.emplace();
         future<void> stopped = stop_->get_future();
         run_ = troupe::start_nursery(core_.app().sys(), [this, stopped](troupe::nursery& n) -> task<void> {

@@ -256,7 +256,9 @@ public:
     /// 0, 1 (a runtime failure) or 2 (bad command-line input).
     int main(int argc, char** argv);
 
-    /// Starts the agents and the reader of replies. Idempotent.
+    /// Starts the agents and the reader of replies. When it returns, each agent and stream is a
+    /// member of its consumer group: another instance of the app (the same id, on the same
+    /// broker) shares the partitions with this one from then on. Idempotent.
     void start() {
         if (started_) {
             return;

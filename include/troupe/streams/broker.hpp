@@ -18,6 +18,7 @@
 
 #include <troupe/core/future.hpp>
 
+#include <chrono>
 #include <compare>
 #include <cstddef>
 #include <cstdint>
@@ -133,7 +134,7 @@ class consumer {
 public:
     virtual ~consumer() = default;
 
-    /// The partitions this member reads now, sorted.
+    /// The partitions this member reads now, sorted (those being revoked included).
     virtual std::vector<topic_partition> assignment() const = 0;
     /// How often the group's partitions have been shared out (grows with every change).
     virtual std::uint64_t generation() const = 0;
@@ -163,6 +164,21 @@ public:
     /// must be partitions of this member. troupe::error otherwise.
     virtual void commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) = 0;
 
+    /// The partitions the group is taking from this member to give to another (a rebalance),
+    /// sorted. The member gets no more records of them; it finishes those it has, commits, and
+    /// gives the partitions up with release(). Until then the member they go to waits for them,
+    /// so no record is read by two members at once and none is read again for want of a commit.
+    /// A member that does not release them within the broker's rebalance timeout loses them
+    /// anyway (the memory broker's: embedded_broker_options::rebalance_timeout).
+    virtual std::vector<topic_partition> revoking() const = 0;
+    /// A future that completes once revoking() is not empty, at once if it is not now. While
+    /// one wait is pending, another call gives the same wait. It fails with troupe::error if
+    /// this member leaves the group meanwhile.
+    virtual future<void> when_revoking() = 0;
+    /// Gives up `tps`, partitions of revoking() (others are ignored): each goes to the member
+    /// the group gave it to, which reads it from the group's committed offset.
+    virtual void release(const std::vector<topic_partition>& tps) = 0;
+
     /// Stops fetching from `tp` until resume(): a slow reader of one partition holds back only
     /// that partition. Both do nothing for a partition this member does not read.
     virtual void pause(const topic_partition& tp) = 0;
@@ -177,8 +193,15 @@ public:
 /// same one), "memory://name" another embedded broker of that name. troupe::error for any other
 /// URL, naming the schemes there are.
 std::shared_ptr<broker> open_broker(std::string_view url);
+/// How an embedded broker runs.
+struct embedded_broker_options {
+    /// How long a member of a group may keep partitions being revoked from it (consumer::
+    /// revoking()) before they go to their new member anyway (Faust's broker_rebalance_timeout).
+    std::chrono::milliseconds rebalance_timeout{60000};
+};
+
 /// A new embedded broker of its own, reachable only through what this gives (no URL opens it),
 /// and gone with the last reference: for tests and the test kit.
-std::shared_ptr<broker> make_embedded_broker();
+std::shared_ptr<broker> make_embedded_broker(embedded_broker_options o = {});
 
 }  // namespace troupe::streams

@@ -34,6 +34,19 @@ public:
     /// Record `offset` has been processed. troupe::error if it is not in flight (never read,
     /// or acknowledged before).
     void ack(std::uint64_t offset);
+    /// As ack(), but false instead of an error for an offset not in flight.
+    bool ack_if_in_flight(std::uint64_t offset) noexcept {
+        // Most acks are of the oldest record in flight (one instance, or instances finishing in
+        // turn): that one needs no search, and nothing behind it can be acknowledged yet unless
+        // a later record was finished first.
+        if (!in_flight_.empty() && in_flight_.front().offset == offset) {
+            in_flight_.pop_front();
+            --unacked_;
+            drop_acknowledged_front();
+            return true;
+        }
+        return ack_behind(offset);
+    }
 
     /// The offset a commit may store now: the smallest one in flight, or the next to read if
     /// nothing is in flight. Never less than committed().
@@ -55,6 +68,14 @@ public:
     std::size_t in_flight() const noexcept { return unacked_; }
 
 private:
+    /// ack_if_in_flight() of an offset behind the oldest in flight: a search.
+    bool ack_behind(std::uint64_t offset) noexcept;
+    void drop_acknowledged_front() noexcept {
+        while (!in_flight_.empty() && in_flight_.front().acked) {
+            in_flight_.pop_front();
+        }
+    }
+
     struct entry {
         std::uint64_t offset;
         bool acked;

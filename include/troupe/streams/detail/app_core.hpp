@@ -41,6 +41,11 @@ struct app_options {
     std::chrono::milliseconds commit_interval{2800};
     /// How many records one fetch takes at most.
     std::size_t fetch_batch = 256;
+    /// How long an agent may take, when a rebalance gives one of its partitions to another
+    /// instance of the app, to finish the records of it that it has begun (Faust's
+    /// broker_rebalance_timeout). Then it commits and gives the partition up; past this it gives
+    /// it up anyway, and what it had not finished is read again by the other instance.
+    std::chrono::milliseconds rebalance_timeout{60000};
     /// The actor system the agents run in; none: the app makes its own.
     troupe::system* system = nullptr;
     /// A broker to use instead of opening `broker`'s URL (make_embedded_broker(), for tests).
@@ -181,6 +186,10 @@ public:
     task<void> fetch_loop();
     /// Commits every commit interval, until cancelled.
     task<void> commit_every_interval();
+    /// Gives up the partitions a rebalance takes from this reader, until cancelled: the records
+    /// read of them are finished (for up to the app's rebalance_timeout), then it commits and
+    /// releases them.
+    task<void> release_loop();
     /// The next record already fetched, or null.
     record_ptr take_fetched() {
         if (fetched_.empty()) {
@@ -212,8 +221,15 @@ public:
     future<void> when_acknowledged(std::uint64_t n);
 
 private:
+    /// The tracker of `r`'s partition, made on its first record (from the group's commit).
     offset_tracker& tracker_of(const record& r);
+    /// The same, or null if this reader has none (it gave the partition up).
+    offset_tracker* find_tracker(const record& r);
     void stop_partition(const topic_partition& tp);
+    /// True once every partition of draining_ has finished what it had read when its
+    /// revocation began (stopped partitions left out: they never finish).
+    bool drained() const;
+    task<void> drain();
     void wake_takers();
     void make_room();
 
@@ -231,9 +247,13 @@ private:
     const std::string* last_topic_ = nullptr;
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
-    std::set<topic_partition> stopped_;           // by bad_value::stop_partition
-    std::vector<promise<void>> takers_;           // instances waiting for records
-    std::optional<promise<void>> room_;           // the fetch loop waiting for room in the buffer
+    std::set<topic_partition> stopped_;  // by bad_value::stop_partition
+    std::vector<promise<void>> takers_;  // instances waiting for records
+    std::optional<promise<void>> room_;  // the fetch loop waiting for room in the buffer
+    // Partitions being given up, while release_loop waits, each with the offset it had read up
+    // to; and release_loop's wait for them to finish that.
+    std::map<topic_partition, std::uint64_t> draining_;
+    std::optional<promise<void>> drained_;
     std::atomic<std::uint64_t> acknowledged_{0};  // written by the stream's actor only
     std::atomic<bool> watched_{false};            // someone waits in when_acknowledged()
     std::mutex watch_lock_;
@@ -260,7 +280,10 @@ public:
     app_core& app() const noexcept { return root_.app(); }
     reader& root() noexcept { return root_; }
 
-    /// Opens the readers and starts their loops in `n` (a nursery on the stream's actor).
+    /// Joins the stream's consumer group (on the owner's thread, before run_in): once this
+    /// has returned, a rebalance counts this stream among the group's members.
+    void open();
+    /// Starts the readers' loops in `n` (a nursery on the stream's actor), after open().
     void run_in(troupe::nursery& n);
     /// After the nursery has ended: every reader commits and leaves its group.
     void close();
