@@ -1,0 +1,306 @@
+// The stream-app rows of issue 8 that bench_events lacks, each next to a bare floor measured in
+// the same run (scenario `stream_pipeline` of bench/run.sh):
+//
+//   group_by   a two-stage pipeline on the embedded broker, 4 partitions: the agent "users"
+//              reads JSON withdrawals and repartitions them by user
+//              (stream.group_by(&withdrawal::user) forwards each record, bytes as they are,
+//              to the topic "bench-users-user-repartition" keyed by its user), and the stream
+//              group_by gives, which reads that topic in a consumer group of its own, decodes
+//              them again. Both stages are the agent's, so they take turns on its actor.
+//   map, join  agent.map() and agent.join() over n values (replies.cpp).
+//   agent_ask  one ask at a time, its latency (replies.cpp).
+//
+//   bench_stream_pipeline [n=1000000] [rounds=5] [asks=20000] [partitions=4] [only=group_by,map,join,ask]
+//
+// group_by's rate is n / (the time from the first send until the second stage has finished
+// all n values and the app has stopped, its commits made); the main thread sends with
+// topic.send(). Its floor does the same work with three bare threads and two queues: the main
+// thread encodes each withdrawal (with troupe's encoder, as topic.send() does) and queues the
+// bytes; a first thread decodes each (simdjson on-demand by hand, as bench_events' floor),
+// takes the user as the new key, picks its partition as the broker does and queues a copy of
+// the bytes with it; a second thread decodes them again. No broker, offsets, commits or actors.
+// Each figure is the median of `rounds`; troupe and the floor alternate within a round. Every
+// measurement runs in a child process of its own (see in_child()).
+
+#include <troupe/streams/app.hpp>
+
+#include "batch_queue.hpp"
+#include "measure.hpp"
+#include "replies.hpp"
+#include "withdrawal.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace {
+
+namespace streams = troupe::streams;
+using namespace bench_streams;
+
+std::string_view text_of(const streams::bytes& b) {
+    return {reinterpret_cast<const char*>(b.data()), b.size()};
+}
+
+/// What group `group` has committed in `topic`, over all its partitions.
+std::uint64_t committed_in(streams::broker& b, const std::string& group, const std::string& topic) {
+    std::uint64_t total = 0;
+    for (std::uint32_t p = 0; p < b.partitions(topic).value_or(0); ++p) {
+        total += b.committed(group, {topic, p}).value_or(0);
+    }
+    return total;
+}
+
+/// One run of n withdrawals through group_by: events per second.
+double troupe_group_by(std::uint64_t n, std::uint32_t partitions) {
+    streams::app app{"bench",
+                     {.broker = "memory://bench-group-by", .topic_partitions = partitions, .fetch_batch = 1024}};
+    auto& withdrawals = app.topic<std::string, withdrawal>("withdrawals");
+    std::atomic<std::uint64_t> left{n};  // relaxed: a count; `done` publishes the end
+    troupe::promise<void> done;
+    std::int64_t total = 0;  // the agent's: read after stop()
+    app.agent("users", withdrawals, [&](streams::stream<std::string, withdrawal>& s) -> troupe::task<void> {
+        auto& by_user = s.group_by(&withdrawal::user);
+        while (std::optional<withdrawal> w = co_await by_user.next()) {
+            total += w->date;
+            if (left.fetch_sub(1, std::memory_order_relaxed) == 1) {
+                done.set_value();
+            }
+        }
+    });
+    app.start();
+    const auto start = clock_type::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        withdrawals.send(sample_withdrawal(i));
+    }
+    done.get_future().get();
+    app.stop();
+    const double seconds = seconds_since(start);
+
+    // Both stages committed: the first all n (each is finished once the broker holds its
+    // copy), the second all but the value it held when the app stopped (a value in flight at
+    // the stop is read again after a restart).
+    const std::uint64_t first = committed_in(app.broker(), "bench-users", "withdrawals");
+    const std::string repartition = "bench-users-user-repartition";
+    const std::uint64_t second = committed_in(app.broker(), "bench-users-" + repartition, repartition);
+    if (first != n || second + 1 < n) {
+        throw std::runtime_error("group_by: committed " + std::to_string(first) + " and " + std::to_string(second) +
+                                 " of " + std::to_string(n));
+    }
+    sink += total;
+    return static_cast<double>(n) / seconds;
+}
+
+/// A record on its way from the floor's first stage to its second.
+struct repartitioned {
+    std::uint32_t partition = 0;
+    streams::bytes key;
+    streams::bytes value;
+};
+
+/// The floor of troupe_group_by: the same coding and repartitioning, bare threads and queues.
+double floor_group_by(std::uint64_t n, std::uint32_t partitions) {
+    batch_queue<streams::bytes> sent;
+    batch_queue<repartitioned> forwarded;
+    std::int64_t total = 0;  // the second stage's: read after join()
+    std::thread second([&] {
+        by_hand_decoder decoder;
+        std::vector<repartitioned> got;
+        for (std::uint64_t seen = 0; seen < n;) {
+            forwarded.take_all(got);
+            for (const auto& r : got) {
+                total += decoder.decode_withdrawal(text_of(r.value)).date + r.partition;
+            }
+            seen += got.size();
+        }
+    });
+    std::thread first([&] {
+        by_hand_decoder decoder;
+        std::vector<streams::bytes> got;
+        std::vector<repartitioned> out;
+        for (std::uint64_t seen = 0; seen < n;) {
+            sent.take_all(got);
+            for (const auto& v : got) {
+                const withdrawal w = decoder.decode_withdrawal(text_of(v));
+                repartitioned r{0, streams::bytes_of(w.user), v};  // a copy: the input is not ours
+                r.partition = streams::partition_for_key(r.key, partitions);
+                out.push_back(std::move(r));
+            }
+            seen += got.size();
+            forwarded.push_all(out);
+        }
+    });
+    const auto start = clock_type::now();
+    for (std::uint64_t i = 0; i < n; ++i) {
+        sent.push(streams::encode_as(streams::serializer::json, sample_withdrawal(i)));
+    }
+    first.join();
+    second.join();
+    const double seconds = seconds_since(start);
+    sink += total;
+    return static_cast<double>(n) / seconds;
+}
+
+/// Runs `measure` in a child process and gives the figures it returned. So each measurement
+/// starts in a fresh process, as bench/run.sh runs the other scenarios, and the embedded
+/// brokers, which keep every record for the life of their process, end with it: a round of
+/// 1,000,000 values holds about 2 GB of records, which would pile up round after round. The
+/// parent starts no thread, so the child may start its own after the fork.
+std::vector<double> in_child(const std::function<std::vector<double>()>& measure) {
+    int fds[2];
+    if (::pipe(fds) != 0) {
+        throw std::system_error(errno, std::generic_category(), "pipe");
+    }
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+        throw std::system_error(errno, std::generic_category(), "fork");
+    }
+    if (pid == 0) {
+        ::close(fds[0]);
+        int status = 0;
+        try {
+            const std::vector<double> figures = measure();
+            const char* p = reinterpret_cast<const char*>(figures.data());
+            std::size_t left = figures.size() * sizeof(double);
+            while (left > 0) {
+                const ssize_t wrote = ::write(fds[1], p, left);
+                if (wrote <= 0) {
+                    throw std::system_error(errno, std::generic_category(), "write to the parent");
+                }
+                p += wrote;
+                left -= static_cast<std::size_t>(wrote);
+            }
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "bench_stream_pipeline: %s\n", e.what());
+            status = 1;
+        }
+        ::close(fds[1]);
+        ::_exit(status);  // no destructors of the parent's copy: the child's work is done
+    }
+    ::close(fds[1]);
+    std::vector<char> bytes;
+    char buffer[65536];
+    for (;;) {
+        const ssize_t got = ::read(fds[0], buffer, sizeof buffer);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        bytes.insert(bytes.end(), buffer, buffer + got);
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        throw std::runtime_error("a measurement failed (its process ended with status " + std::to_string(status) + ")");
+    }
+    std::vector<double> figures(bytes.size() / sizeof(double));
+    std::memcpy(figures.data(), bytes.data(), figures.size() * sizeof(double));
+    return figures;
+}
+
+/// A rate measured in a child process.
+double rate_in_child(const std::function<double()>& measure) {
+    const std::vector<double> figures = in_child([&] { return std::vector<double>{measure()}; });
+    if (figures.size() != 1) {
+        throw std::runtime_error("a measurement gave no figure");
+    }
+    return figures.front();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::uint64_t n = 1'000'000;
+    int rounds = 5;
+    std::uint64_t asks = 20'000;
+    std::uint32_t partitions = 4;
+    std::string only;  // empty: every row
+    for (int i = 1; i < argc; ++i) {
+        if (std::strncmp(argv[i], "n=", 2) == 0) {
+            n = std::strtoull(argv[i] + 2, nullptr, 10);
+        } else if (std::strncmp(argv[i], "rounds=", 7) == 0) {
+            rounds = std::atoi(argv[i] + 7);
+        } else if (std::strncmp(argv[i], "asks=", 5) == 0) {
+            asks = std::strtoull(argv[i] + 5, nullptr, 10);
+        } else if (std::strncmp(argv[i], "partitions=", 11) == 0) {
+            partitions = static_cast<std::uint32_t>(std::strtoul(argv[i] + 11, nullptr, 10));
+        } else if (std::strncmp(argv[i], "only=", 5) == 0) {
+            only = std::string(",") + (argv[i] + 5) + ",";
+        } else {
+            std::fprintf(stderr, "bench_stream_pipeline: unknown argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (n == 0 || rounds < 1 || asks < 100 || partitions == 0) {
+        std::fprintf(stderr, "bench_stream_pipeline: needs n >= 1, rounds >= 1, asks >= 100, partitions >= 1\n");
+        return 2;
+    }
+    const auto wanted = [&](const char* row) {
+        return only.empty() || only.find(std::string(",") + row + ",") != std::string::npos;
+    };
+
+    try {
+        std::vector<double> troupe_grouped, floor_grouped, troupe_mapped, floor_mapped, troupe_joined, floor_joined;
+        std::vector<double> troupe_ask, floor_ask;
+        for (int r = 0; r < rounds; ++r) {
+            if (wanted("group_by")) {
+                troupe_grouped.push_back(rate_in_child([&] { return troupe_group_by(n, partitions); }));
+                floor_grouped.push_back(rate_in_child([&] { return floor_group_by(n, partitions); }));
+            }
+            if (wanted("map")) {
+                troupe_mapped.push_back(rate_in_child([&] { return troupe_map(n); }));
+                floor_mapped.push_back(rate_in_child([&] { return floor_map(n, map_window); }));
+            }
+            if (wanted("join")) {
+                troupe_joined.push_back(rate_in_child([&] { return troupe_join(n); }));
+                floor_joined.push_back(rate_in_child([&] { return floor_map(n, n); }));
+            }
+            if (wanted("ask")) {
+                const std::vector<double> t = in_child([&] { return troupe_asks(asks); });
+                troupe_ask.insert(troupe_ask.end(), t.begin(), t.end());
+                const std::vector<double> f = in_child([&] { return floor_asks(asks); });
+                floor_ask.insert(floor_ask.end(), f.begin(), f.end());
+            }
+        }
+        const auto rates = [](const char* row, const char* unit, const std::vector<double>& troupe,
+                              const std::vector<double>& floor) {
+            if (!troupe.empty()) {
+                report("troupe", row, "rate", median(troupe), unit);
+                report("floor", row, "rate", median(floor), unit);
+                report("ratio", row, "floor/troupe", median(floor) / median(troupe), "x");
+            }
+        };
+        rates("group_by", "events/s", troupe_grouped, floor_grouped);
+        rates("map", "values/s", troupe_mapped, floor_mapped);
+        rates("join", "values/s", troupe_joined, floor_joined);
+        if (!troupe_ask.empty()) {
+            const latencies troupe_l = latencies_of(troupe_ask);
+            const latencies floor_l = latencies_of(floor_ask);
+            report("troupe", "agent_ask", troupe_l);
+            report("floor", "agent_ask", floor_l);
+            report("ratio", "agent_ask", "troupe/floor", troupe_l.mean / floor_l.mean, "x (means)");
+            report("ratio", "agent_ask", "p99", troupe_l.p99 / floor_l.p99, "x (p99s)");
+        }
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "bench_stream_pipeline: %s\n", e.what());
+        return 1;
+    }
+    return 0;
+}
