@@ -12,7 +12,8 @@
 # bench_<scenario> once, after the tables: it takes its own medians (rounds=5) and prints its
 # rows, troupe's next to a bare floor measured in the same run. stream_pipeline
 # (bench_stream_pipeline) is a pipeline of two stages with group_by between them, agent.map()
-# and agent.join() over 1,000,000 values, and an agent's ask (mean, p50, p99 over 100,000).
+# and agent.join() over 1,000,000 values, and an agent's ask (mean, p50, p99 over 100,000),
+# also with the process kept on one CPU.
 #
 #   bench/run.sh                        # all scenarios, 5 runs each: about 9 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh

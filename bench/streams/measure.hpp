@@ -56,12 +56,24 @@ inline latencies latencies_of(std::vector<double> micros) {
     l.p999 = micros[micros.size() * 999 / 1000];
     return l;
 }
-inline void report(const char* side, const char* scenario, const latencies& l) {
-    report(side, scenario, "mean", l.mean, "us");
-    report(side, scenario, "p50", l.p50, "us");
-    report(side, scenario, "p99", l.p99, "us");
-    report(side, scenario, "p99.9", l.p999, "us");
-    report(side, scenario, "samples", static_cast<double>(l.samples), "round trips");
+/// `all` (every round's samples together), then the lowest and highest p50 and p99 of the
+/// rounds apart: a round whose threads shared one core shows up there.
+inline void report(const char* side, const char* scenario, const latencies& all, const std::vector<latencies>& rounds) {
+    report(side, scenario, "mean", all.mean, "us");
+    report(side, scenario, "p50", all.p50, "us");
+    report(side, scenario, "p99", all.p99, "us");
+    report(side, scenario, "p99.9", all.p999, "us");
+    report(side, scenario, "samples", static_cast<double>(all.samples), "round trips");
+    const auto [p50_lo, p50_hi] = std::minmax_element(
+        rounds.begin(), rounds.end(), [](const latencies& a, const latencies& b) { return a.p50 < b.p50; });
+    const auto [p99_lo, p99_hi] = std::minmax_element(
+        rounds.begin(), rounds.end(), [](const latencies& a, const latencies& b) { return a.p99 < b.p99; });
+    if (!rounds.empty()) {
+        report(side, scenario, "p50_lo", p50_lo->p50, "us (lowest p50 of a round)");
+        report(side, scenario, "p50_hi", p50_hi->p50, "us (highest)");
+        report(side, scenario, "p99_lo", p99_lo->p99, "us (lowest p99 of a round)");
+        report(side, scenario, "p99_hi", p99_hi->p99, "us (highest)");
+    }
 }
 
 /// Printed at the end, so that no measured loop is optimised away.

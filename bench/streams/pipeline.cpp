@@ -8,9 +8,10 @@
 //              group_by gives, which reads that topic in a consumer group of its own, decodes
 //              them again. Both stages are the agent's, so they take turns on its actor.
 //   map, join  agent.map() and agent.join() over n values (replies.cpp).
-//   agent_ask  one ask at a time, its latency (replies.cpp).
+//   agent_ask  one ask at a time, its latency (replies.cpp); agent_ask_1cpu, the same with the
+//              process kept on one CPU, as when another program holds the other core.
 //
-//   bench_stream_pipeline [n=1000000] [rounds=5] [asks=20000] [partitions=4] [only=group_by,map,join,ask]
+//   bench_stream_pipeline [n=1000000] [rounds=5] [asks=20000] [partitions=4] [only=group_by,map,join,ask,ask_1cpu]
 //
 // group_by's rate is n / (the time from the first send until the second stage has finished
 // all n values and the app has stopped, its commits made); the main thread sends with
@@ -19,8 +20,8 @@
 // bytes; a first thread decodes each (simdjson on-demand by hand, as bench_events' floor),
 // takes the user as the new key, picks its partition as the broker does and queues a copy of
 // the bytes with it; a second thread decodes them again. No broker, offsets, commits or actors.
-// Each figure is the median of `rounds`; troupe and the floor alternate within a round. Every
-// measurement runs in a child process of its own (see in_child()).
+// Each rate is the median of `rounds` (min and max follow it); troupe and the floor alternate
+// within a round. Every measurement runs in a child process of its own (see in_child()).
 
 #include <troupe/streams/app.hpp>
 
@@ -29,9 +30,11 @@
 #include "replies.hpp"
 #include "withdrawal.hpp"
 
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
@@ -45,6 +48,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -155,12 +159,31 @@ double floor_group_by(std::uint64_t n, std::uint32_t partitions) {
     return static_cast<double>(n) / seconds;
 }
 
+/// Keeps this process (and the threads it starts from now on) on the first CPU it may use.
+void pin_to_one_cpu() {
+    cpu_set_t allowed;
+    if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+        throw std::system_error(errno, std::generic_category(), "sched_getaffinity");
+    }
+    int first = 0;
+    while (first < CPU_SETSIZE && !CPU_ISSET(first, &allowed)) {
+        ++first;
+    }
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(first, &one);
+    if (::sched_setaffinity(0, sizeof one, &one) != 0) {
+        throw std::system_error(errno, std::generic_category(), "sched_setaffinity");
+    }
+}
+
 /// Runs `measure` in a child process and gives the figures it returned. So each measurement
 /// starts in a fresh process, as bench/run.sh runs the other scenarios, and the embedded
 /// brokers, which keep every record for the life of their process, end with it: a round of
 /// 1,000,000 values holds about 2 GB of records, which would pile up round after round. The
-/// parent starts no thread, so the child may start its own after the fork.
-std::vector<double> in_child(const std::function<std::vector<double>()>& measure) {
+/// parent starts no thread, so the child may start its own after the fork. With `one_cpu`, the
+/// child runs on one CPU (pin_to_one_cpu).
+std::vector<double> in_child(const std::function<std::vector<double>()>& measure, bool one_cpu = false) {
     int fds[2];
     if (::pipe(fds) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
@@ -173,6 +196,9 @@ std::vector<double> in_child(const std::function<std::vector<double>()>& measure
         ::close(fds[0]);
         int status = 0;
         try {
+            if (one_cpu) {
+                pin_to_one_cpu();
+            }
             const std::vector<double> figures = measure();
             const char* p = reinterpret_cast<const char*>(figures.data());
             std::size_t left = figures.size() * sizeof(double);
@@ -258,7 +284,17 @@ int main(int argc, char** argv) {
 
     try {
         std::vector<double> troupe_grouped, floor_grouped, troupe_mapped, floor_mapped, troupe_joined, floor_joined;
-        std::vector<double> troupe_ask, floor_ask;
+        std::vector<double> troupe_ask, floor_ask, troupe_ask_1cpu, floor_ask_1cpu;  // every round's samples
+        std::vector<latencies> troupe_ask_rounds, floor_ask_rounds, troupe_ask_1cpu_rounds, floor_ask_1cpu_rounds;
+        const auto asks_of = [&](bool one_cpu, std::vector<double>& troupe, std::vector<latencies>& troupe_rounds,
+                                 std::vector<double>& floor, std::vector<latencies>& floor_rounds) {
+            const std::vector<double> t = in_child([&] { return troupe_asks(asks); }, one_cpu);
+            troupe.insert(troupe.end(), t.begin(), t.end());
+            troupe_rounds.push_back(latencies_of(t));
+            const std::vector<double> f = in_child([&] { return floor_asks(asks); }, one_cpu);
+            floor.insert(floor.end(), f.begin(), f.end());
+            floor_rounds.push_back(latencies_of(f));
+        };
         for (int r = 0; r < rounds; ++r) {
             if (wanted("group_by")) {
                 troupe_grouped.push_back(rate_in_child([&] { return troupe_group_by(n, partitions); }));
@@ -273,31 +309,40 @@ int main(int argc, char** argv) {
                 floor_joined.push_back(rate_in_child([&] { return floor_map(n, n); }));
             }
             if (wanted("ask")) {
-                const std::vector<double> t = in_child([&] { return troupe_asks(asks); });
-                troupe_ask.insert(troupe_ask.end(), t.begin(), t.end());
-                const std::vector<double> f = in_child([&] { return floor_asks(asks); });
-                floor_ask.insert(floor_ask.end(), f.begin(), f.end());
+                asks_of(false, troupe_ask, troupe_ask_rounds, floor_ask, floor_ask_rounds);
+            }
+            if (wanted("ask_1cpu")) {
+                asks_of(true, troupe_ask_1cpu, troupe_ask_1cpu_rounds, floor_ask_1cpu, floor_ask_1cpu_rounds);
             }
         }
         const auto rates = [](const char* row, const char* unit, const std::vector<double>& troupe,
                               const std::vector<double>& floor) {
             if (!troupe.empty()) {
-                report("troupe", row, "rate", median(troupe), unit);
-                report("floor", row, "rate", median(floor), unit);
+                for (const auto& [side, rates_of] : {std::pair{"troupe", &troupe}, std::pair{"floor", &floor}}) {
+                    report(side, row, "rate", median(*rates_of), unit);
+                    report(side, row, "min", *std::min_element(rates_of->begin(), rates_of->end()), unit);
+                    report(side, row, "max", *std::max_element(rates_of->begin(), rates_of->end()), unit);
+                }
                 report("ratio", row, "floor/troupe", median(floor) / median(troupe), "x");
             }
         };
         rates("group_by", "events/s", troupe_grouped, floor_grouped);
         rates("map", "values/s", troupe_mapped, floor_mapped);
         rates("join", "values/s", troupe_joined, floor_joined);
-        if (!troupe_ask.empty()) {
-            const latencies troupe_l = latencies_of(troupe_ask);
-            const latencies floor_l = latencies_of(floor_ask);
-            report("troupe", "agent_ask", troupe_l);
-            report("floor", "agent_ask", floor_l);
-            report("ratio", "agent_ask", "troupe/floor", troupe_l.mean / floor_l.mean, "x (means)");
-            report("ratio", "agent_ask", "p99", troupe_l.p99 / floor_l.p99, "x (p99s)");
-        }
+        const auto asked = [](const char* row, const std::vector<double>& troupe,
+                              const std::vector<latencies>& troupe_rounds, const std::vector<double>& floor,
+                              const std::vector<latencies>& floor_rounds) {
+            if (!troupe.empty()) {
+                const latencies troupe_l = latencies_of(troupe);
+                const latencies floor_l = latencies_of(floor);
+                report("troupe", row, troupe_l, troupe_rounds);
+                report("floor", row, floor_l, floor_rounds);
+                report("ratio", row, "troupe/floor", troupe_l.mean / floor_l.mean, "x (means)");
+                report("ratio", row, "p99", troupe_l.p99 / floor_l.p99, "x (p99s)");
+            }
+        };
+        asked("agent_ask", troupe_ask, troupe_ask_rounds, floor_ask, floor_ask_rounds);
+        asked("agent_ask_1cpu", troupe_ask_1cpu, troupe_ask_1cpu_rounds, floor_ask_1cpu, floor_ask_1cpu_rounds);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_stream_pipeline: %s\n", e.what());
         return 1;
