@@ -8,8 +8,10 @@
 //              group_by gives, which reads that topic in a consumer group of its own, decodes
 //              them again. Both stages are the agent's, so they take turns on its actor.
 //   map, join  agent.map() and agent.join() over n values (replies.cpp).
-//   agent_ask  one ask at a time, its latency (replies.cpp); agent_ask_1cpu, the same with the
-//              process kept on one CPU, as when another program holds the other core.
+//   agent_ask  one ask at a time, its latency (replies.cpp), with two floors: a round trip to a
+//              bare thread through futex queues (both sleep when theirs is empty) and through
+//              spinning ones (agent_ask_spin); agent_ask_1cpu (and ask_1cpu_spin), the same with
+//              the process kept on one CPU, as when another program holds the other core.
 //
 //   bench_stream_pipeline [n=1000000] [rounds=5] [asks=20000] [partitions=4] [only=group_by,map,join,ask,ask_1cpu]
 //
@@ -241,6 +243,20 @@ std::vector<double> in_child(const std::function<std::vector<double>()>& measure
     return figures;
 }
 
+/// Round trips in µs: every round's together, and each round's own figures.
+struct round_trips {
+    std::vector<double> all;
+    std::vector<latencies> rounds;
+    void add(const std::vector<double>& round) {
+        all.insert(all.end(), round.begin(), round.end());
+        rounds.push_back(latencies_of(round));
+    }
+};
+/// The asks of troupe and of the two floors (futex, spinning).
+struct ask_figures {
+    round_trips troupe, floor, spin;
+};
+
 /// A rate measured in a child process.
 double rate_in_child(const std::function<double()>& measure) {
     const std::vector<double> figures = in_child([&] { return std::vector<double>{measure()}; });
@@ -284,16 +300,11 @@ int main(int argc, char** argv) {
 
     try {
         std::vector<double> troupe_grouped, floor_grouped, troupe_mapped, floor_mapped, troupe_joined, floor_joined;
-        std::vector<double> troupe_ask, floor_ask, troupe_ask_1cpu, floor_ask_1cpu;  // every round's samples
-        std::vector<latencies> troupe_ask_rounds, floor_ask_rounds, troupe_ask_1cpu_rounds, floor_ask_1cpu_rounds;
-        const auto asks_of = [&](bool one_cpu, std::vector<double>& troupe, std::vector<latencies>& troupe_rounds,
-                                 std::vector<double>& floor, std::vector<latencies>& floor_rounds) {
-            const std::vector<double> t = in_child([&] { return troupe_asks(asks); }, one_cpu);
-            troupe.insert(troupe.end(), t.begin(), t.end());
-            troupe_rounds.push_back(latencies_of(t));
-            const std::vector<double> f = in_child([&] { return floor_asks(asks); }, one_cpu);
-            floor.insert(floor.end(), f.begin(), f.end());
-            floor_rounds.push_back(latencies_of(f));
+        ask_figures ask, ask_1cpu;
+        const auto asks_of = [&](bool one_cpu, ask_figures& into) {
+            into.troupe.add(in_child([&] { return troupe_asks(asks); }, one_cpu));
+            into.floor.add(in_child([&] { return floor_asks(asks, false); }, one_cpu));
+            into.spin.add(in_child([&] { return floor_asks(asks, true); }, one_cpu));
         };
         for (int r = 0; r < rounds; ++r) {
             if (wanted("group_by")) {
@@ -309,10 +320,10 @@ int main(int argc, char** argv) {
                 floor_joined.push_back(rate_in_child([&] { return floor_map(n, n); }));
             }
             if (wanted("ask")) {
-                asks_of(false, troupe_ask, troupe_ask_rounds, floor_ask, floor_ask_rounds);
+                asks_of(false, ask);
             }
             if (wanted("ask_1cpu")) {
-                asks_of(true, troupe_ask_1cpu, troupe_ask_1cpu_rounds, floor_ask_1cpu, floor_ask_1cpu_rounds);
+                asks_of(true, ask_1cpu);
             }
         }
         const auto rates = [](const char* row, const char* unit, const std::vector<double>& troupe,
@@ -329,20 +340,19 @@ int main(int argc, char** argv) {
         rates("group_by", "events/s", troupe_grouped, floor_grouped);
         rates("map", "values/s", troupe_mapped, floor_mapped);
         rates("join", "values/s", troupe_joined, floor_joined);
-        const auto asked = [](const char* row, const std::vector<double>& troupe,
-                              const std::vector<latencies>& troupe_rounds, const std::vector<double>& floor,
-                              const std::vector<latencies>& floor_rounds) {
-            if (!troupe.empty()) {
-                const latencies troupe_l = latencies_of(troupe);
-                const latencies floor_l = latencies_of(floor);
-                report("troupe", row, troupe_l, troupe_rounds);
-                report("floor", row, floor_l, floor_rounds);
+        const auto asked = [](const char* row, const char* spin_row, const ask_figures& f) {
+            if (!f.troupe.all.empty()) {
+                const latencies troupe_l = latencies_of(f.troupe.all);
+                const latencies floor_l = latencies_of(f.floor.all);
+                report("troupe", row, troupe_l, f.troupe.rounds);
+                report("floor", row, floor_l, f.floor.rounds);
+                report("floor", spin_row, latencies_of(f.spin.all), f.spin.rounds);
                 report("ratio", row, "troupe/floor", troupe_l.mean / floor_l.mean, "x (means)");
                 report("ratio", row, "p99", troupe_l.p99 / floor_l.p99, "x (p99s)");
             }
         };
-        asked("agent_ask", troupe_ask, troupe_ask_rounds, floor_ask, floor_ask_rounds);
-        asked("agent_ask_1cpu", troupe_ask_1cpu, troupe_ask_1cpu_rounds, floor_ask_1cpu, floor_ask_1cpu_rounds);
+        asked("agent_ask", "agent_ask_spin", ask);
+        asked("agent_ask_1cpu", "ask_1cpu_spin", ask_1cpu);
     } catch (const std::exception& e) {
         std::fprintf(stderr, "bench_stream_pipeline: %s\n", e.what());
         return 1;

@@ -14,6 +14,7 @@
 #include <troupe/streams/app.hpp>
 
 #include "../floor/futex_inbox.hpp"
+#include "../floor/mpsc_queue.hpp"
 #include "batch_queue.hpp"
 #include "measure.hpp"
 #include "replies.hpp"
@@ -194,11 +195,14 @@ std::vector<double> troupe_asks(std::uint64_t asks) {
     return micros;
 }
 
-std::vector<double> floor_asks(std::uint64_t asks) {
-    using bench::floor_side::futex_inbox;
+namespace {
+
+/// floor_asks() with the queues of `Queue` (bench/floor's mpsc_queue or futex_inbox).
+template <class Queue>
+std::vector<double> round_trips(std::uint64_t asks) {
     using bench::floor_side::node;
-    futex_inbox requests;
-    futex_inbox replies;
+    Queue requests;
+    Queue replies;
     std::vector<double> micros;
     micros.reserve(asks);
     std::thread server([&] {  // doubles each request in place and sends it back; -1 ends it
@@ -230,6 +234,12 @@ std::vector<double> floor_asks(std::uint64_t asks) {
         throw std::runtime_error("floor ask: wrong replies");
     }
     return micros;
+}
+
+}  // namespace
+
+std::vector<double> floor_asks(std::uint64_t asks, bool spin) {
+    return spin ? round_trips<bench::floor_side::mpsc_queue>(asks) : round_trips<bench::floor_side::futex_inbox>(asks);
 }
 
 }  // namespace bench_streams

@@ -22,7 +22,8 @@ double floor_map(std::uint64_t n, std::uint64_t window);
 /// `asks` asks of an agent, one at a time, after 1,000 not timed: each round trip in µs.
 std::vector<double> troupe_asks(std::uint64_t asks);
 /// The floor: one request at a time to a bare thread and back, both sleeping on a futex while
-/// their queue is empty.
-std::vector<double> floor_asks(std::uint64_t asks);
+/// their queue is empty; with `spin`, both spinning on their queue instead (pause, and after
+/// 1,000 empty looks sched_yield: bench/floor's mpsc_queue::pop).
+std::vector<double> floor_asks(std::uint64_t asks, bool spin);
 
 }  // namespace bench_streams
