@@ -12,8 +12,10 @@
 //              bare thread through futex queues (both sleep when theirs is empty) and through
 //              spinning ones (agent_ask_spin); agent_ask_1cpu (and ask_1cpu_spin), the same with
 //              the process kept on one CPU, as when another program holds the other core.
+//              spin_rounds=<k> gives the asked agent's workers that scheduler_options::spin_rounds.
 //
 //   bench_stream_pipeline [n=1000000] [rounds=5] [asks=20000] [partitions=4] [only=group_by,map,join,ask,ask_1cpu]
+//                         [spin_rounds=<k>]
 //
 // group_by's rate is n / (the time from the first send until the second stage has finished
 // all n values and the app has stopped, its commits made); the main thread sends with
@@ -45,6 +47,7 @@
 #include <cstring>
 #include <exception>
 #include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -273,7 +276,8 @@ int main(int argc, char** argv) {
     int rounds = 5;
     std::uint64_t asks = 20'000;
     std::uint32_t partitions = 4;
-    std::string only;  // empty: every row
+    std::string only;                     // empty: every row
+    std::optional<unsigned> spin_rounds;  // none: the scheduler's default
     for (int i = 1; i < argc; ++i) {
         if (std::strncmp(argv[i], "n=", 2) == 0) {
             n = std::strtoull(argv[i] + 2, nullptr, 10);
@@ -283,6 +287,8 @@ int main(int argc, char** argv) {
             asks = std::strtoull(argv[i] + 5, nullptr, 10);
         } else if (std::strncmp(argv[i], "partitions=", 11) == 0) {
             partitions = static_cast<std::uint32_t>(std::strtoul(argv[i] + 11, nullptr, 10));
+        } else if (std::strncmp(argv[i], "spin_rounds=", 12) == 0) {
+            spin_rounds = static_cast<unsigned>(std::strtoul(argv[i] + 12, nullptr, 10));
         } else if (std::strncmp(argv[i], "only=", 5) == 0) {
             only = std::string(",") + (argv[i] + 5) + ",";
         } else {
@@ -302,7 +308,7 @@ int main(int argc, char** argv) {
         std::vector<double> troupe_grouped, floor_grouped, troupe_mapped, floor_mapped, troupe_joined, floor_joined;
         ask_figures ask, ask_1cpu;
         const auto asks_of = [&](bool one_cpu, ask_figures& into) {
-            into.troupe.add(in_child([&] { return troupe_asks(asks); }, one_cpu));
+            into.troupe.add(in_child([&] { return troupe_asks(asks, spin_rounds); }, one_cpu));
             into.floor.add(in_child([&] { return floor_asks(asks, false); }, one_cpu));
             into.spin.add(in_child([&] { return floor_asks(asks, true); }, one_cpu));
         };

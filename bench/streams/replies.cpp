@@ -169,8 +169,17 @@ double floor_map(std::uint64_t n, std::uint64_t window) {
     return static_cast<double>(n) / seconds;
 }
 
-std::vector<double> troupe_asks(std::uint64_t asks) {
-    streams::app app{"bench-ask", {.broker = "memory://bench-ask", .topic_partitions = 1}};
+std::vector<double> troupe_asks(std::uint64_t asks, std::optional<unsigned> spin_rounds) {
+    // The app's own system unless the scheduler's spinning is chosen. Declared before the app,
+    // so it outlives it.
+    std::optional<troupe::system> chosen;
+    if (spin_rounds) {
+        troupe::system_options o;
+        o.scheduler.spin_rounds = *spin_rounds;
+        chosen.emplace(o);
+    }
+    streams::app app{"bench-ask",
+                     {.broker = "memory://bench-ask", .topic_partitions = 1, .system = chosen ? &*chosen : nullptr}};
     std::vector<double> micros;
     micros.reserve(asks);
     auto& numbers = app.topic<std::string, std::int64_t>("numbers");

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 namespace bench_streams {
@@ -19,8 +20,10 @@ double troupe_join(std::uint64_t n);
 /// waiting at once; values/s.
 double floor_map(std::uint64_t n, std::uint64_t window);
 
-/// `asks` asks of an agent, one at a time, after 1,000 not timed: each round trip in µs.
-std::vector<double> troupe_asks(std::uint64_t asks);
+/// `asks` asks of an agent, one at a time, after 1,000 not timed: each round trip in µs. With
+/// `spin_rounds`, the agent's workers spin that many rounds before parking (scheduler_options),
+/// not the library's default.
+std::vector<double> troupe_asks(std::uint64_t asks, std::optional<unsigned> spin_rounds);
 /// The floor: one request at a time to a bare thread and back, both sleeping on a futex while
 /// their queue is empty; with `spin`, both spinning on their queue instead (pause, and after
 /// 1,000 empty looks sched_yield: bench/floor's mpsc_queue::pop).
