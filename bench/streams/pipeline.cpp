@@ -35,12 +35,14 @@
 #include "withdrawal.hpp"
 
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -193,12 +195,17 @@ std::vector<double> in_child(const std::function<std::vector<double>()>& measure
     if (::pipe(fds) != 0) {
         throw std::system_error(errno, std::generic_category(), "pipe");
     }
+    const pid_t parent = ::getpid();
     const pid_t pid = ::fork();
     if (pid < 0) {
         throw std::system_error(errno, std::generic_category(), "fork");
     }
     if (pid == 0) {
         ::close(fds[0]);
+        // A parent stopped by run.sh's timeout takes its measurement with it.
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) {
+            ::_exit(1);
+        }
         int status = 0;
         try {
             if (one_cpu) {
@@ -239,7 +246,10 @@ std::vector<double> in_child(const std::function<std::vector<double>()>& measure
     int status = 0;
     while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        throw std::runtime_error("a measurement failed (its process ended with status " + std::to_string(status) + ")");
+        throw std::runtime_error("a measurement failed (its process ended with " +
+                                 (WIFEXITED(status) ? "exit status " + std::to_string(WEXITSTATUS(status))
+                                                    : "signal " + std::to_string(WTERMSIG(status))) +
+                                 ")");
     }
     std::vector<double> figures(bytes.size() / sizeof(double));
     std::memcpy(figures.data(), bytes.data(), figures.size() * sizeof(double));
