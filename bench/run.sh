@@ -8,6 +8,12 @@
 # remote-actor scenarios (remote_tell, remote_ask) run bench_remote_actors (troupe and its floor,
 # interleaved in the same process) and bench_caf_remote (CAF 0.17's libcaf_io) REPS times each,
 # the two programs interleaved, which goes first rotating; they get a table of their own too.
+# The stream apps' scenarios (json_libraries, events, stream_pipeline) each run their program
+# bench_<scenario> once, after the tables: it takes its own medians (rounds=5) and prints its
+# rows, troupe's next to a bare floor measured in the same run. stream_pipeline
+# (bench_stream_pipeline) is a pipeline of two stages with group_by between them, agent.map()
+# and agent.join() over 1,000,000 values, and an agent's ask (mean, p50, p99 over 100,000),
+# also with the process kept on one CPU.
 #
 #   bench/run.sh                        # all scenarios, 5 runs each: about 9 minutes plus the build
 #   REPS=9 ONLY="pingpong ring" bench/run.sh
@@ -15,6 +21,7 @@
 #   REPS=3 ONLY="process_spawn portal_run process_stream context_pingpong" bench/run.sh
 #   REPS=5 ONLY="remote_tell remote_ask" bench/run.sh
 #   ONLY="json_libraries events" bench/run.sh   # the stream apps' (each program once, own medians)
+#   ONLY="stream_pipeline" bench/run.sh         # group_by between two stages, agent.map/join, ask
 #
 # Environment: REPS (runs per framework and scenario, default 5), ONLY (scenarios, default
 # all), N (passed as n=<N> to every run but idle's, whose n is seconds: overrides each
@@ -31,7 +38,7 @@ troupe_only="coroutine restart"  # CAF 0.17 has no coroutine handlers and no sup
 floor_scenarios="pingpong pingpong1 mailbox ask"  # what bench_floor has a counterpart for
 process_scenarios="process_spawn portal_run process_stream context_pingpong"  # bench_processes'
 remote_scenarios="remote_tell remote_ask"  # bench_remote_actors' and bench_caf_remote's
-streams_scenarios="json_libraries events"  # bench_json_libraries', bench_events': once each, own medians
+streams_scenarios="json_libraries events stream_pipeline"  # bench_<scenario>: once each, own medians
 all_scenarios="$all_scenarios $process_scenarios $remote_scenarios $streams_scenarios"
 only="${ONLY:-$all_scenarios}"
 
