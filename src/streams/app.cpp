@@ -245,9 +245,10 @@ void app_core::stop_tasks() {
 
 // --- reader ----------------------------------------------------------------------------------
 
-reader::reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what,
-               bad_value_policy on_bad)
+reader::reader(app_core& app, std::shared_ptr<broker> from, std::string group, std::vector<std::string> topics,
+               std::string what, bad_value_policy on_bad)
     : app_(&app),
+      from_(std::move(from)),
       group_(std::move(group)),
       topics_(std::move(topics)),
       what_(std::move(what)),
@@ -267,7 +268,7 @@ void reader::open() {
     if (on_bad_.action == bad_value::dead_letter) {
         app_->brokerage().create_topic(on_bad_.dead_letter_topic, app_->options().topic_partitions);
     }
-    consumer_ = app_->brokerage().subscribe(group_, topics_);
+    consumer_ = from_->subscribe(group_, topics_);
 }
 
 void reader::close() {
@@ -304,7 +305,7 @@ offset_tracker& reader::tracker_of(const record& r) {
     if (it == trackers_.end()) {
         // A partition read for the first time: from the group's committed offset (or, before
         // any commit, from the first record there).
-        const auto committed = app_->brokerage().committed(group_, tp);
+        const auto committed = from_->committed(group_, tp);
         it = trackers_.emplace(tp, offset_tracker(committed.value_or(r.offset))).first;
     }
     last_partition_ = it->first.partition;
@@ -349,7 +350,7 @@ task<void> reader::fetch_loop() {
             if (r->offset < t.next_to_read()) [[unlikely]] {
                 // The partition went to another member without this one giving it up (it kept
                 // it past the broker's rebalance timeout) and came back: read from here on.
-                t = offset_tracker(app_->brokerage().committed(group_, {r->topic, r->partition}).value_or(r->offset));
+                t = offset_tracker(from_->committed(group_, {r->topic, r->partition}).value_or(r->offset));
             }
             t.read(r->offset);
             if (stopped_.empty() || stopped_.count({r->topic, r->partition}) == 0) {
@@ -578,12 +579,12 @@ task<void> reader::commit_every_interval() {
 
 // --- stream_home -----------------------------------------------------------------------------
 
-stream_home::stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
-                         std::size_t concurrency, bad_value_policy on_bad)
+stream_home::stream_home(app_core& app, std::shared_ptr<broker> from, std::string name, std::string group,
+                         std::vector<std::string> topics, std::size_t concurrency, bad_value_policy on_bad)
     : name_(std::move(name)),
       concurrency_(concurrency),
       on_bad_(std::move(on_bad)),
-      root_(app, std::move(group), std::move(topics), name_, on_bad_) {
+      root_(app, std::move(from), std::move(group), std::move(topics), name_, on_bad_) {
     if (concurrency_ == 0) {
         throw error("streams: " + name_ + ": concurrency must be at least 1");
     }
@@ -601,7 +602,7 @@ void stream_home::run_in(troupe::nursery& n) {
     n.start(root_.release_loop());
 }
 
-reader& stream_home::derive(const std::string& topic) {
+reader& stream_home::derive(const std::string& topic, const std::shared_ptr<broker>& from) {
     if (running_ == nullptr) {
         throw error("streams: " + name_ + ": a stream reads another topic only while it runs");
     }
@@ -615,7 +616,7 @@ reader& stream_home::derive(const std::string& topic) {
         // Kept for the life of the home (a run after a stop opens it again), so finished() may
         // read it from any thread.
         found = derived_
-                    .emplace_back(std::make_unique<reader>(app(), group() + "-" + topic,
+                    .emplace_back(std::make_unique<reader>(app(), from, group() + "-" + topic,
                                                            std::vector<std::string>{topic}, name_, on_bad_))
                     .get();
     }
@@ -647,7 +648,7 @@ void stream_home::close() {
 // --- agent_core ------------------------------------------------------------------------------
 
 agent_core::agent_core(app_core& app, agent_settings settings)
-    : stream_home(app, "agent '" + settings.name + "'", app.id() + "-" + settings.name, settings.topics,
+    : stream_home(app, settings.from, "agent '" + settings.name + "'", app.id() + "-" + settings.name, settings.topics,
                   settings.concurrency, settings.on_bad),
       agent_name_(std::move(settings.name)) {}
 

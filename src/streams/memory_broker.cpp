@@ -151,6 +151,7 @@ const record& memory_broker::append(outgoing& r, completions& out) {
     stored.key = std::move(r.key);
     stored.value = std::move(r.value);
     stored.headers = std::move(r.headers);
+    stored.object = std::move(r.object);
     partition.publish();
 
     if (!partition.watchers.empty()) {

@@ -123,6 +123,27 @@ public:
         return ref;
     }
 
+    /// A channel with keys K and values V (Faust's app.channel()): a topic of this app's process
+    /// only, whose values travel as objects, never encoded, whatever the app's broker. Agents
+    /// and streams read it as they read a topic, each getting every value; `channel.send(v)`
+    /// from anywhere. Named "<app id>-channel-<n>" unless `name` says (names are the app's
+    /// own: another app's channel of the same name is another channel). One partition unless
+    /// `o.partitions` says.
+    template <topic_value K, topic_value V>
+    streams::channel<K, V>& channel(std::string name = {}, topic_options o = {}) {
+        check_not_started("a channel");
+        if (name.empty()) {
+            name = id() + "-channel-" + std::to_string(++channels_);
+        }
+        if (o.partitions == 0) {
+            o.partitions = 1;
+        }
+        auto c = std::make_unique<streams::channel<K, V>>(core_->in_process_ptr(), std::move(name), o);
+        auto& ref = *c;
+        topics_.push_back(std::shared_ptr<void>(std::move(c)));
+        return ref;
+    }
+
     /// The agent `name` over `source`: `fn(stream<K, V>&)` returns troupe::generator<R> (the
     /// agent yields Rs) or troupe::task<void>. Started by start().
     template <topic_value K, topic_value V, class F>
@@ -194,6 +215,23 @@ public:
     }
 
 private:
+    /// The broker all of `sources` are in; troupe::error if some are channels and some not.
+    template <topic_value K, topic_value V>
+    const std::shared_ptr<streams::broker>& one_broker_of(const std::vector<const streams::topic<K, V>*>& sources,
+                                                          const std::string& what) const {
+        for (const auto* t : sources) {
+            if (t->in_process() != sources.front()->in_process()) {
+                const auto* c = t->in_process() ? t : sources.front();
+                const auto* other = t->in_process() ? sources.front() : t;
+                throw error("streams: app '" + id() + "': " + what + " reads the channel '" + c->name() +
+                            "' and the topic '" + other->name() +
+                            "': a stream reads channels or topics, not both (forward one into the other with "
+                            "through())");
+            }
+        }
+        return sources.front()->broker_ptr();
+    }
+
     template <topic_value K, topic_value V>
     streams::stream<K, V>& stream_of(std::vector<const streams::topic<K, V>*> sources) {
         check_not_started("a stream");
@@ -202,7 +240,8 @@ private:
         for (const auto* t : sources) {
             names.push_back(t->name());
         }
-        auto home = std::make_unique<detail::stream_home>(*core_, "stream " + n + " of '" + names.front() + "'",
+        auto home = std::make_unique<detail::stream_home>(*core_, one_broker_of(sources, "stream " + n),
+                                                          "stream " + n + " of '" + names.front() + "'",
                                                           id() + "-stream-" + n, std::move(names), 1);
         auto s = std::make_shared<streams::stream<K, V>>(*home, home->root(), std::move(sources));
         core_->add_stream(*home);
@@ -234,7 +273,9 @@ private:
         if (on_bad.action == bad_value::dead_letter && on_bad.dead_letter_topic.empty()) {
             on_bad.dead_letter_topic = id() + "-" + name + "-dead-letter";
         }
-        detail::agent_settings settings{std::move(name), std::move(names), o.concurrency, std::move(on_bad)};
+        auto from = one_broker_of(sources, "agent '" + name + "'");
+        detail::agent_settings settings{std::move(name), std::move(from), std::move(names), o.concurrency,
+                                        std::move(on_bad)};
         auto a = std::make_unique<streams::agent<K, V, R>>(*core_, std::move(settings), std::move(sources),
                                                            typename streams::agent<K, V, R>::function(std::move(fn)));
         auto& ref = *a;
@@ -296,6 +337,7 @@ private:
     std::vector<std::unique_ptr<detail::agent_base>> agents_;
     std::vector<std::unique_ptr<detail::stream_home>> homes_;
     std::vector<detail::topic_entry> entries_;
+    int channels_ = 0;  // made without a name
     bool started_ = false;
 };
 

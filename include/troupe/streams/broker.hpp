@@ -63,6 +63,9 @@ struct record {
     bytes key;
     bytes value;
     std::vector<header> headers;
+    /// A value kept as an object instead of bytes (a channel's: its type is the channel's
+    /// value type); only brokers in the process (memory://) carry it.
+    std::shared_ptr<const void> object{};
 };
 /// Records are shared between the log and every consumer that reads them, never copied.
 using record_ptr = std::shared_ptr<const record>;
@@ -77,6 +80,7 @@ struct outgoing {
     bytes value{};
     std::vector<header> headers{};
     std::optional<std::int64_t> timestamp_ms{};  ///< if none, the time of produce
+    std::shared_ptr<const void> object{};        ///< see record::object
 };
 
 /// Where a produced record went.

@@ -294,8 +294,10 @@ public:
         topic_options o;
         o.partitions = partitions != 0 ? partitions : sources_.front()->partitions();
         o.value_serializer = sources_.front()->value_serializer();
-        auto made = std::make_shared<topic<K2, V>>(home_->app().brokerage_ptr(), topic_name, o,
-                                                   home_->app().options().topic_partitions);
+        // Beside the stream's topics: in the app's broker, or with them in the process.
+        const auto& first = *sources_.front();
+        auto made = std::make_shared<topic<K2, V>>(first.broker_ptr(), topic_name, o,
+                                                   home_->app().options().topic_partitions, first.in_process());
         auto& t = *made;
         auto& next_stream = forward_into<K2>(
             t,
@@ -394,7 +396,7 @@ private:
             return *static_cast<stream<K2, V>*>(found->stream);
         }
         check_may_forward(t.name());
-        detail::reader& r = home_->derive(t.name());
+        detail::reader& r = home_->derive(t.name(), t.broker_ptr());
         auto next = std::make_shared<stream<K2, V>>(*home_, r, std::vector<const topic<K2, V>*>{&t});
         auto* raw = next.get();
         derived_.push_back(
@@ -406,31 +408,30 @@ private:
                  }),
              raw});
         forwards_to_ = raw;
-        home_->start(forward(&t.name(), std::function<bytes(const V&, const record&)>(std::move(key_of))));
+        home_->start(forward(&t, std::function<bytes(const V&, const record&)>(std::move(key_of))));
         return *raw;
     }
-    /// The forwarder: each value of this stream goes to `topic` as its record's bytes, with a
-    /// new key; the value is finished once the broker holds the copy.
-    task<void> forward(const std::string* topic, std::function<bytes(const V&, const record&)> key_of) {
+    /// The forwarder: each value of this stream goes to `to` (its record's bytes as they are,
+    /// where the two topics code values alike), with a new key; the value is finished once the
+    /// broker holds the copy.
+    template <class K2>
+    task<void> forward(const topic<K2, V>* to, std::function<bytes(const V&, const record&)> key_of) {
         for (;;) {
             std::optional<V> v = co_await next();
             if (!v) {
                 co_return;
             }
             const record& from = *held_.back();
-            outgoing copy;
-            copy.topic = *topic;
-            copy.value = from.value;
-            copy.headers = from.headers;
-            copy.timestamp_ms = from.timestamp_ms;
+            bytes key;
             try {
-                copy.key = key_of(*v, from);
+                key = key_of(*v, from);
             } catch (const std::exception& e) {
                 reader_->skip_bad(from, std::string("its new key: ") + e.what());
                 held_.pop_back();
                 continue;
             }
-            future<record_metadata> sent = home_->app().brokerage().produce(std::move(copy));
+            outgoing copy = to->forward_of(*v, from, topic_for(from).value_serializer(), std::move(key));
+            future<record_metadata> sent = to->broker_ptr()->produce(std::move(copy));
             co_await std::move(sent);
         }
     }

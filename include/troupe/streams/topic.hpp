@@ -10,6 +10,7 @@
 #include <troupe/streams/codec.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -46,6 +47,11 @@ public:
     serializer key_serializer() const noexcept { return options_.key_serializer; }
     serializer value_serializer() const noexcept { return options_.value_serializer; }
 
+    /// The broker its records live in (for a channel: the app's own, in the process).
+    const std::shared_ptr<broker>& broker_ptr() const noexcept { return broker_; }
+    /// True for a channel: its values stay in the process as objects, never encoded.
+    bool in_process() const noexcept { return in_process_; }
+
     /// Appends `value` (with the key, partition and headers of `o`); the future says where it
     /// went.
     future<record_metadata> send(const V& value, send_options<K> o = {}) const {
@@ -59,12 +65,37 @@ public:
     }
     /// The key of `r`, decoded (empty bytes decode as K{} where K is raw).
     K key_of(const record& r) const { return decode_as<K>(options_.key_serializer, r.key); }
-    /// The value of `r`, decoded. Throws json_error, wire::decode_error or troupe::error.
-    V value_of(const record& r) const { return decode_as<V>(options_.value_serializer, r.value); }
+    /// The value of `r`, decoded (or copied, from a channel). Throws json_error,
+    /// wire::decode_error or troupe::error.
+    V value_of(const record& r) const {
+        if (r.object) {
+            return *static_cast<const V*>(r.object.get());
+        }
+        return decode_as<V>(options_.value_serializer, r.value);
+    }
+    /// A record for this topic carrying `value`, read from `from` (a record of a topic whose
+    /// values are coded with `from_codec`), with `from`'s headers and timestamp and the key
+    /// `key`: `from`'s bytes as they are where both code values alike, else coded again.
+    outgoing forward_of(const V& value, const record& from, serializer from_codec, bytes key) const {
+        outgoing r;
+        r.topic = name_;
+        r.key = std::move(key);
+        r.headers = from.headers;
+        r.timestamp_ms = from.timestamp_ms;
+        if (in_process_) {
+            r.object = from.object ? from.object : std::make_shared<const V>(value);
+        } else if (!from.object && resolved<V>(from_codec) == resolved<V>(options_.value_serializer)) {
+            r.value = from.value;
+        } else {
+            r.value = encode_as<V>(options_.value_serializer, value);
+        }
+        return r;
+    }
 
-    /// For the app.
-    topic(std::shared_ptr<broker> b, std::string name, topic_options o, std::uint32_t default_partitions)
-        : broker_(std::move(b)), name_(std::move(name)), options_(o) {
+    /// For the app; `in_process` for a channel.
+    topic(std::shared_ptr<broker> b, std::string name, topic_options o, std::uint32_t default_partitions,
+          bool in_process = false)
+        : broker_(std::move(b)), name_(std::move(name)), options_(o), in_process_(in_process) {
         if (!can_carry<K>(options_.key_serializer)) {
             throw error("streams: topic '" + name_ + "': the " + std::string(name_of(options_.key_serializer)) +
                         " serializer cannot carry its key type");
@@ -85,7 +116,11 @@ private:
         if (o.key) {
             r.key = encode_as<K>(options_.key_serializer, *o.key);
         }
-        r.value = encode_as<V>(options_.value_serializer, value);
+        if (in_process_) {
+            r.object = std::make_shared<const V>(value);
+        } else {
+            r.value = encode_as<V>(options_.value_serializer, value);
+        }
         r.headers = std::move(o.headers);
         return r;
     }
@@ -93,7 +128,21 @@ private:
     std::shared_ptr<broker> broker_;
     std::string name_;
     topic_options options_;
+    bool in_process_ = false;
     std::uint32_t partitions_ = 0;
+};
+
+/// A channel (Faust's app.channel()): a topic that lives in the app's process only, whatever
+/// the app's broker. Its values are never encoded: they travel as objects, copied out to each
+/// reader. Every agent and stream of the channel gets every value (each reads in a group of
+/// its own), with acknowledgements, concurrency and asks as on a topic; nothing outside the
+/// process reaches it. Made by app.channel<K, V>().
+template <topic_value K, topic_value V>
+class channel : public topic<K, V> {
+public:
+    /// For the app.
+    channel(std::shared_ptr<broker> in_process, std::string name, topic_options o)
+        : topic<K, V>(std::move(in_process), std::move(name), o, 1, true) {}
 };
 
 /// Several topics of the same types read as one stream (Faust's `s1 & s2`): `t1 & t2 & t3`.

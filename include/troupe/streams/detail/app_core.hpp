@@ -96,6 +96,8 @@ public:
     const app_options& options() const noexcept { return options_; }
     broker& brokerage() noexcept { return *broker_; }
     const std::shared_ptr<broker>& brokerage_ptr() const noexcept { return broker_; }
+    /// The embedded broker of the app's channels: its own, in the process, whatever broker_ is.
+    const std::shared_ptr<broker>& in_process_ptr() const noexcept { return in_process_; }
     troupe::system& sys() noexcept { return *system_; }
     /// The topic this app instance reads replies from.
     const std::string& reply_topic() const noexcept { return reply_topic_; }
@@ -141,6 +143,7 @@ private:
     std::unique_ptr<troupe::system> own_system_;
     troupe::system* system_;
     std::shared_ptr<broker> broker_;
+    std::shared_ptr<broker> in_process_ = make_embedded_broker();
     std::string reply_topic_;
     std::unique_ptr<consumer> replies_;
 
@@ -163,9 +166,10 @@ private:
 /// interleave at their awaits, one at a time), and by the owner's thread before and after.
 class reader {
 public:
-    /// A reader of `topics` in consumer group `group`; `what` names it in logs.
-    reader(app_core& app, std::string group, std::vector<std::string> topics, std::string what,
-           bad_value_policy on_bad = {});
+    /// A reader of `topics` (in `from`: the app's broker, or its channels') in consumer group
+    /// `group`; `what` names it in logs.
+    reader(app_core& app, std::shared_ptr<broker> from, std::string group, std::vector<std::string> topics,
+           std::string what, bad_value_policy on_bad = {});
     reader(const reader&) = delete;
     reader& operator=(const reader&) = delete;
 
@@ -234,6 +238,7 @@ private:
     void make_room();
 
     app_core* app_;
+    std::shared_ptr<broker> from_;
     std::string group_;
     std::vector<std::string> topics_;
     std::string what_;
@@ -265,10 +270,10 @@ private:
 /// loops. An agent's, or one of the app's streams.
 class stream_home {
 public:
-    /// A home for a stream named `name` of `topics`, reading in group `group`; `concurrency`
-    /// instances take its records.
-    stream_home(app_core& app, std::string name, std::string group, std::vector<std::string> topics,
-                std::size_t concurrency, bad_value_policy on_bad = {});
+    /// A home for a stream named `name` of `topics` (in `from`), reading in group `group`;
+    /// `concurrency` instances take its records.
+    stream_home(app_core& app, std::shared_ptr<broker> from, std::string name, std::string group,
+                std::vector<std::string> topics, std::size_t concurrency, bad_value_policy on_bad = {});
     stream_home(const stream_home&) = delete;
     stream_home& operator=(const stream_home&) = delete;
 
@@ -288,9 +293,9 @@ public:
     /// After the nursery has ended: every reader commits and leaves its group.
     void close();
 
-    /// The reader of `topic` derived from this stream (made, opened and started at the first
-    /// call; group "<group>-<topic>"). On the stream's actor, while it runs.
-    reader& derive(const std::string& topic);
+    /// The reader of `topic` (in `from`) derived from this stream (made, opened and started at
+    /// the first call; group "<group>-<topic>"). On the stream's actor, while it runs.
+    reader& derive(const std::string& topic, const std::shared_ptr<broker>& from);
 
     /// Starts `t` in the nursery the stream runs in (a forwarder of through() or group_by()).
     void start(task<void> t);
@@ -316,6 +321,7 @@ private:
 /// What an agent needs to run besides its function: see the file's comment.
 struct agent_settings {
     std::string name;
+    std::shared_ptr<broker> from;  ///< where its topics are: the app's broker, or its channels'
     std::vector<std::string> topics;
     std::size_t concurrency = 1;
     bad_value_policy on_bad{};
