@@ -170,6 +170,28 @@ TEST(App, AnAgentCommittingEveryIntervalKeepsWhatTheBrokerHoldsBounded) {
     EXPECT_LT(b.end_offset(tp) - b.start_offset(tp), 256U);
 }
 
+TEST(App, TheRepliesToAsksAreFreedOnceRead) {
+    app a{"replies", {.broker = "memory://app-replies", .topic_partitions = 1, .fetch_batch = 16}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.start();
+    for (int i = 0; i < 1000; ++i) {
+        ASSERT_EQ(agent.ask(add{i, 1}, 10s).get(), i + 1);
+    }
+    a.stop();  // the reader of replies has ended, its commits made
+    std::string replies;
+    for (const auto& t : a.broker().topics()) {
+        if (t.rfind("replies-reply-", 0) == 0) {
+            replies = t;
+        }
+    }
+    ASSERT_FALSE(replies.empty());
+    const topic_partition tp{replies, 0};
+    EXPECT_EQ(a.broker().end_offset(tp), 1000U);
+    // It commits every fetch_batch (16) replies; the broker frees whole chunks of 256 before that.
+    EXPECT_LT(a.broker().end_offset(tp) - a.broker().start_offset(tp), 256U + 16U);
+}
+
 TEST(App, ValuesSentSoonWhileTheAgentRunsArriveOnceEachAndInOrder) {
     // The agent drains the partition, waits, and is woken by the next send again and again,
     // with batches of any size in between: nothing is lost or taken twice.
