@@ -150,10 +150,18 @@ void app_core::complete(const record& r) {
 }
 
 task<void> app_core::read_replies() {
+    std::size_t uncommitted = 0;
     for (;;) {
         std::vector<record_ptr> got = co_await replies_->fetch(options_.fetch_batch);
         for (const auto& r : got) {
             complete(*r);
+        }
+        // Nobody reads a reply twice, but a broker that frees what its groups have committed
+        // past (memory:// does) keeps every reply until this group commits: once a batch's worth.
+        uncommitted += got.size();
+        if (uncommitted >= options_.fetch_batch) {
+            replies_->commit({{{reply_topic_, 0}, got.back()->offset + 1}});
+            uncommitted = 0;
         }
     }
 }

@@ -13,6 +13,14 @@
 // commits and releases it; only then does the new member read it, from the group's committed
 // offset. A thread of the broker's, started with the first revocation, hands over what a member
 // keeps past the rebalance timeout.
+//
+// Retention by interest (NATS JetStream's "interest" policy): a topic remembers every group that
+// has subscribed to it, and a commit drops the chunks of its partition that all of them have
+// committed past and no member of theirs still reads in. A group that has committed nothing in
+// a partition holds all of it (it may still read it from the start); a topic no group has
+// subscribed to keeps everything. Dropping happens on commit, not on append or read, so the
+// hot paths only pay for one more offset in the index arithmetic. The log lets go of a chunk;
+// record_ptrs still held keep it alive, and whoever drops the last one frees it.
 
 #include "streams/memory_broker.hpp"
 
@@ -97,14 +105,23 @@ const memory_broker::topic_log& memory_broker::topic_of(const std::string& topic
     return it->second;
 }
 
-std::uint64_t memory_broker::end_offset(const topic_partition& tp) const {
-    const std::lock_guard guard(lock_);
+const memory_broker::partition_log& memory_broker::partition_of(const topic_partition& tp) const {
     const topic_log& log = topic_of(tp.topic);
     if (tp.partition >= log.partitions.size()) {
         throw error("memory broker: no partition " + to_string(tp) + " (the topic has " +
                     std::to_string(log.partitions.size()) + ")");
     }
-    return log.partitions[tp.partition].size();
+    return log.partitions[tp.partition];
+}
+
+std::uint64_t memory_broker::end_offset(const topic_partition& tp) const {
+    const std::lock_guard guard(lock_);
+    return partition_of(tp).size();
+}
+
+std::uint64_t memory_broker::start_offset(const topic_partition& tp) const {
+    const std::lock_guard guard(lock_);
+    return partition_of(tp).start();
 }
 
 memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
@@ -112,10 +129,52 @@ memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
 }
 
 record& memory_broker::partition_log::next_slot() {
-    if (size_ == chunks_.size() * chunk_records) {
+    if (size_ == base_ + chunks_.size() * chunk_records) {
         chunks_.push_back(std::make_shared<chunk>());
     }
     return chunks_.back()->records[size_ % chunk_records];
+}
+
+void memory_broker::partition_log::drop_before(std::uint64_t floor, std::vector<std::shared_ptr<const void>>& freed) {
+    if (floor <= start_) {
+        return;
+    }
+    // Every chunk from start_ up to floor is full (floor <= size_), so it is there to drop.
+    const std::uint64_t whole = (floor - start_) / chunk_records;
+    for (std::uint64_t k = 0; k < whole; ++k) {
+        freed.push_back(std::move(chunks_[first_++]));
+    }
+    start_ += whole * chunk_records;
+    if (first_ > 0 && 2 * first_ >= chunks_.size()) {
+        // The null slots are at least half: erasing them moves no more chunks than were dropped.
+        chunks_.erase(chunks_.begin(), chunks_.begin() + static_cast<std::ptrdiff_t>(first_));
+        first_ = 0;
+        base_ = start_;
+    }
+}
+
+void memory_broker::drop_finished(const topic_partition& tp, std::vector<std::shared_ptr<const void>>& freed) {
+    topic_log& topic = topics_.find(tp.topic)->second;
+    partition_log& log = topic.partitions[tp.partition];
+    if (topic.readers.empty()) {
+        return;  // nobody has said it is done with anything
+    }
+    std::uint64_t floor = log.size();
+    for (const group_state* g : topic.readers) {
+        auto c = g->committed.find(tp);
+        if (c == g->committed.end()) {
+            return;  // a group that has committed nothing here may still read all of it
+        }
+        floor = std::min(floor, c->second);
+        for (const memory_consumer* m : g->members) {
+            // A member may read behind its group's commit (it committed ahead of its reads).
+            auto p = m->positions_.find(tp);
+            if (p != m->positions_.end()) {
+                floor = std::min(floor, std::max(p->second, log.start()));
+            }
+        }
+    }
+    log.drop_before(floor, freed);
 }
 
 const record& memory_broker::append(outgoing& r, completions& out) {
@@ -205,6 +264,12 @@ std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std
         }
         member = std::make_unique<memory_consumer>(shared_from_this(), group, std::move(topics));
         group_state& g = groups_[group];
+        for (const auto& t : member->topics_) {
+            auto& readers = topics_.find(t)->second.readers;  // the group's interest holds the topic's records
+            if (std::find(readers.begin(), readers.end(), &g) == readers.end()) {
+                readers.push_back(&g);
+            }
+        }
         g.members.push_back(member.get());
         share_out(g, out);
     }
@@ -389,6 +454,9 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
         auto& [tp, position] = *it;
         if (!held_back(tp)) {
             const auto& log = broker_->log_of(tp);
+            if (position < log.start()) {
+                position = log.start();  // a group new to the topic, after records were freed: the first there is
+            }
             if (position < log.size()) {
                 records.reserve(records.size() + std::min<std::uint64_t>(max - records.size(), log.size() - position));
             }
@@ -407,7 +475,11 @@ std::vector<record_ptr> memory_consumer::take(std::size_t max) {
 
 bool memory_consumer::has_records() const {
     for (const auto& [tp, position] : positions_) {
-        if (!held_back(tp) && position < broker_->log_of(tp).size()) {
+        if (held_back(tp)) {
+            continue;
+        }
+        const auto& log = broker_->log_of(tp);
+        if (std::max(position, log.start()) < log.size()) {  // below the start, take() reads from it
             return true;
         }
     }
@@ -549,6 +621,9 @@ future<void> memory_consumer::when_readable() {
 }
 
 void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) {
+    // The chunks a commit drops are released after unlocking (declared before the guard): the
+    // last reference frees a few hundred records, which the producers need not wait for.
+    std::vector<std::shared_ptr<const void>> freed;
     const std::lock_guard guard(broker_->lock_);
     if (closed_) {
         throw error("memory broker: a member of group '" + group_ + "' committed after leaving it");
@@ -566,7 +641,11 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
     }
     auto& g = broker_->groups_.at(group_);
     for (const auto& [tp, offset] : offsets) {
-        g.committed[tp] = offset;
+        // Below the start, the records are gone: the group reads again from the first there is.
+        g.committed[tp] = std::max(offset, broker_->log_of(tp).start());
+    }
+    for (const auto& [tp, offset] : offsets) {
+        broker_->drop_finished(tp, freed);
     }
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// memory_broker: the embedded broker ("memory://"): partitioned logs in this process's
-/// memory, consumer groups sharing partitions out among their members, committed offsets.
+/// memory, consumer groups sharing partitions out among their members, committed offsets, and
+/// retention by interest: a log frees the records every group of its topic has committed past.
 
 #include <troupe/streams/broker.hpp>
 
@@ -32,6 +33,7 @@ public:
     std::optional<std::uint32_t> partitions(const std::string& topic) const override;
     std::vector<std::string> topics() const override;
     std::uint64_t end_offset(const topic_partition& tp) const override;
+    std::uint64_t start_offset(const topic_partition& tp) const override;
     future<record_metadata> produce(outgoing r) override;
     void produce_soon(outgoing r) override;
     std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) override;
@@ -41,18 +43,25 @@ private:
     friend class memory_consumer;
 
     /// A partition's records, in chunks that never move once made. A record_ptr shares the
-    /// chunk its record is in, so an append allocates once a chunk, not once a record.
+    /// chunk its record is in, so an append allocates once a chunk, not once a record, and a
+    /// chunk the log drops lives on until the last record_ptr into it goes.
     class partition_log {
     public:
+        /// The end: the offset the next record gets.
         std::uint64_t size() const noexcept { return size_; }
+        /// The first offset it still holds (a multiple of chunk_records; size() if it holds none).
+        std::uint64_t start() const noexcept { return start_; }
         /// The slot of the record at offset size(), to fill before publish() counts it in.
         record& next_slot();
         void publish() noexcept { ++size_; }
-        /// The record at `offset` (< size()).
+        /// The record at `offset` (start() <= offset < size()).
         record_ptr at(std::uint64_t offset) const {
-            const auto& c = chunks_[offset / chunk_records];
+            const auto& c = chunks_[(offset - base_) / chunk_records];
             return {c, &c->records[offset % chunk_records]};
         }
+        /// Drops the chunks that end at or before `floor` (<= size()), moving start() up; they
+        /// go to `freed`, to be released once the broker's lock is no longer held.
+        void drop_before(std::uint64_t floor, std::vector<std::shared_ptr<const void>>& freed);
 
         /// The members waiting (a fetch or when_readable) that read this partition and have not
         /// paused it: the ones an append must wake. Empty most of the time a producer runs.
@@ -63,12 +72,22 @@ private:
         struct chunk {
             std::array<record, chunk_records> records;
         };
+        // chunks_[first_] on hold the records from start_ on; the slots before first_ are
+        // dropped ones (null), erased once they are half of the vector, so a drop costs O(1)
+        // amortised and at() stays one index. base_ is the offset of chunks_[0]'s first record.
         std::vector<std::shared_ptr<chunk>> chunks_;
+        std::size_t first_ = 0;
+        std::uint64_t base_ = 0;
+        std::uint64_t start_ = 0;
         std::uint64_t size_ = 0;
     };
+    struct group_state;
     struct topic_log {
         std::vector<partition_log> partitions;
         std::uint32_t next_in_turn = 0;  // for records with neither key nor partition
+        /// Every group that has ever subscribed to the topic (groups_'s nodes never move and are
+        /// never removed): together they hold its records until each has committed past them.
+        std::vector<const group_state*> readers;
     };
     struct group_state {
         std::vector<memory_consumer*> members;  // in the order they joined
@@ -90,12 +109,16 @@ private:
         void run();
     };
 
-    const topic_log& topic_of(const std::string& topic) const;  // under lock_; throws if absent
-    partition_log& log_of(const topic_partition& tp);           // under lock_; tp exists
+    const topic_log& topic_of(const std::string& topic) const;           // under lock_; throws if absent
+    const partition_log& partition_of(const topic_partition& tp) const;  // under lock_; throws if absent
+    partition_log& log_of(const topic_partition& tp);                    // under lock_; tp exists
     /// Appends `r` (its parts moved out) and serves the members waiting for it; throws for a
     /// topic or partition that does not exist. Under lock_.
     const record& append(outgoing& r, completions& out);
-    void share_out(group_state& g, completions& out);          // under lock_
+    void share_out(group_state& g, completions& out);  // under lock_
+    /// Drops the chunks of `tp` that every group reading its topic has committed past and no
+    /// member of them still reads in (under lock_; `freed` is released after it).
+    void drop_finished(const topic_partition& tp, std::vector<std::shared_ptr<const void>>& freed);
     void serve_waiting(memory_consumer& m, completions& out);  // under lock_
     /// `m` gives up `tp` (released, left, or too slow to): it goes to its target, if another
     /// member, from the group's committed offset. Under lock_.

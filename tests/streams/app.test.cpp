@@ -2,6 +2,7 @@
 
 #include <troupe/async/await.hpp>
 #include <troupe/core/errors.hpp>
+#include <troupe/testing/manual_clock.hpp>
 
 #include <gtest/gtest.h>
 
@@ -130,6 +131,65 @@ TEST(App, WhatAnAgentFinishedIsCommittedWhenItStops) {
     a.stop();
     EXPECT_EQ(counter.finished(), 500U);
     EXPECT_EQ(committed_total(a, "counter-count", "numbers"), 500U);
+}
+
+TEST(App, AnAgentCommittingEveryIntervalKeepsWhatTheBrokerHoldsBounded) {
+    // The agent's commit timer runs on a clock that moves only when the test moves it. Each
+    // round sends values, then asks the agent: the reply comes once it has taken every value
+    // before the ask. Then one commit interval passes; the commit it wakes is posted to the
+    // agent's actor before anything the next round sends, and the actor runs its turns one at a
+    // time in that order, so by the next reply the commit is made and its chunks are freed.
+    troupe::testing::manual_clock clock;
+    troupe::system sys({.timers = &clock});
+    constexpr auto interval = 10ms;
+    app a{"flat",
+          {.broker = "memory://app-retention", .topic_partitions = 1, .commit_interval = interval, .system = &sys}};
+    auto& topic = a.topic<std::string, add>("numbers");
+    auto& agent = a.agent("adding", topic, adding);  // yields for every value; only asks get the reply
+    const topic_partition tp{"numbers", 0};
+    broker& b = a.broker();
+    a.start();
+    constexpr int rounds = 100;
+    constexpr std::uint64_t each = 1000;
+    std::uint64_t last_ask = 0;  // the offset of the previous round's ask
+    for (int r = 0; r < rounds; ++r) {
+        for (std::uint64_t i = 0; i < each; ++i) {
+            topic.send_soon(add{static_cast<int>(i), 0});
+        }
+        ASSERT_EQ(agent.ask(add{r, 1}, 10s).get(), r + 1);
+        if (r > 0) {
+            ASSERT_GE(b.committed(agent.group(), tp).value_or(0), last_ask) << "round " << r;
+        }
+        last_ask = b.end_offset(tp) - 1;
+        // What the last commit left (less than a chunk of 256 before the last ask) and this round.
+        ASSERT_LE(b.end_offset(tp) - b.start_offset(tp), 256 + each + 1) << "round " << r;
+        clock.advance(interval);
+    }
+    a.stop();
+    EXPECT_EQ(committed_total(a, agent.group(), "numbers"), rounds * (each + 1));
+    EXPECT_LT(b.end_offset(tp) - b.start_offset(tp), 256U);
+}
+
+TEST(App, TheRepliesToAsksAreFreedOnceRead) {
+    app a{"replies", {.broker = "memory://app-replies", .topic_partitions = 1, .fetch_batch = 16}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.start();
+    for (int i = 0; i < 1000; ++i) {
+        ASSERT_EQ(agent.ask(add{i, 1}, 10s).get(), i + 1);
+    }
+    a.stop();  // the reader of replies has ended, its commits made
+    std::string replies;
+    for (const auto& t : a.broker().topics()) {
+        if (t.rfind("replies-reply-", 0) == 0) {
+            replies = t;
+        }
+    }
+    ASSERT_FALSE(replies.empty());
+    const topic_partition tp{replies, 0};
+    EXPECT_EQ(a.broker().end_offset(tp), 1000U);
+    // It commits every fetch_batch (16) replies; the broker frees whole chunks of 256 before that.
+    EXPECT_LT(a.broker().end_offset(tp) - a.broker().start_offset(tp), 256U + 16U);
 }
 
 TEST(App, ValuesSentSoonWhileTheAgentRunsArriveOnceEachAndInOrder) {

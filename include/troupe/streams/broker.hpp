@@ -4,8 +4,9 @@
 /// is an ordered log in which every record has an offset. Consumers join consumer groups: the
 /// members of a group share the partitions of the topics they read, each partition read by
 /// one member, and the group stores how far it has come in each partition (its committed
-/// offset: the next offset to read). This is the shape of Kafka and of NATS JetStream, so an
-/// app's code does not change with the broker.
+/// offset: the next offset to read). A broker may free the records that every group reading a
+/// topic has committed past; start_offset() says where a partition's log begins now. This is
+/// the shape of Kafka and of NATS JetStream, so an app's code does not change with the broker.
 ///
 ///     auto b = troupe::streams::open_broker("memory://");   // the process's embedded broker
 ///     b->create_topic("orders", 4);
@@ -112,6 +113,11 @@ public:
     /// The offset the next record of `tp` will get (its log's end); troupe::error if no such
     /// partition.
     virtual std::uint64_t end_offset(const topic_partition& tp) const = 0;
+    /// The offset of the first record `tp` still holds (its log's start): 0 until the broker
+    /// frees records that every group reading the topic has committed past, end_offset() if it
+    /// holds none. end_offset() - start_offset() records are held. troupe::error if no such
+    /// partition.
+    virtual std::uint64_t start_offset(const topic_partition& tp) const = 0;
 
     /// Appends a record to its topic. The future gives where it went once the broker holds it;
     /// it fails with troupe::error for a topic that does not exist or a partition out of range.
@@ -145,9 +151,9 @@ public:
 
     /// Up to `max` records (at least 1) of this member's partitions, each partition's in
     /// order, from where it has read: on being given a partition, from the group's committed
-    /// offset, or the partition's start if there is none. The future completes once at least one
-    /// record is there. It fails with troupe::error if this member leaves the group meanwhile,
-    /// or if another fetch of it is still waiting.
+    /// offset, or the partition's start (broker::start_offset) if there is none. The future
+    /// completes once at least one record is there. It fails with troupe::error if this member leaves the group
+    /// meanwhile, or if another fetch of it is still waiting.
     virtual future<std::vector<record_ptr>> fetch(std::size_t max) = 0;
 
     /// Up to `max` records (at least 1) of this member's partitions that are there now, taken
@@ -165,7 +171,9 @@ public:
     virtual future<void> when_readable() = 0;
 
     /// Stores the group's position in these partitions (each the next offset to read), which
-    /// must be partitions of this member. troupe::error otherwise.
+    /// must be partitions of this member, and not past their end. troupe::error otherwise. An
+    /// offset below the partition's start (records already freed) is stored as the start:
+    /// the group reads again from the first record there is, as Kafka's "earliest" would.
     virtual void commit(const std::vector<std::pair<topic_partition, std::uint64_t>>& offsets) = 0;
 
     /// The partitions the group is taking from this member to give to another (a rebalance),
@@ -195,7 +203,9 @@ public:
 
 /// The broker at `url`: "memory://" is this process's embedded broker (every call gives the
 /// same one), "memory://name" another embedded broker of that name. troupe::error for any other
-/// URL, naming the schemes there are.
+/// URL, naming the schemes there are. An embedded broker keeps a topic's records until every
+/// group that has subscribed to it has committed past them (freeing them 256 at a time), and
+/// all of them while no group has: records wait for an agent that starts later.
 std::shared_ptr<broker> open_broker(std::string_view url);
 /// How an embedded broker runs.
 struct embedded_broker_options {
