@@ -51,10 +51,18 @@ std::string kind_of(value& v) {
             return "a number";
         case sj::json_type::string:
             return "a string";
-        case sj::json_type::boolean:
-            return "a boolean";
-        case sj::json_type::null:
-            return "null";
+        // The type is read from the first character only: "not json" starts as null would.
+        case sj::json_type::boolean: {
+            bool b = false;
+            const auto e = v.document_ != nullptr ? as_document(v).get_bool().get(b) : as_value(v).get_bool().get(b);
+            return e ? "something that is not JSON" : "a boolean";
+        }
+        case sj::json_type::null: {
+            bool null = false;
+            const auto e =
+                v.document_ != nullptr ? as_document(v).is_null().get(null) : as_value(v).is_null().get(null);
+            return e || !null ? "something that is not JSON" : "null";
+        }
     }
     return "an unknown value";
 }

@@ -140,6 +140,12 @@ TEST(Json, ErrorsSayWhereAndWhat) {
     EXPECT_EQ(error_of<add>("[1,2]"), "$: expected an object, got an array");
     EXPECT_NE(error_of<add>(R"({"a":1,)").find("$: "), std::string::npos);
     EXPECT_EQ(error_of<add>(""), "$: not JSON: Empty: no JSON found");
+    // The first letter alone would make these null and a boolean.
+    EXPECT_EQ(error_of<add>("not json"), "$: expected an object, got something that is not JSON");
+    EXPECT_EQ(error_of<add>("tru"), "$: expected an object, got something that is not JSON");
+    EXPECT_EQ(error_of<add>("null"), "$: expected an object, got null");
+    EXPECT_EQ(error_of<add>("false"), "$: expected an object, got a boolean");
+    EXPECT_EQ(error_of<std::string>("nope"), "$: expected a string, got something that is not JSON");
 }
 
 TEST(Json, NaNCannotBeWritten) {
