@@ -423,4 +423,42 @@ TEST(App, DeclaringAfterStartIsAnError) {
     EXPECT_THROW(app("", {.broker = "memory://app-late"}), troupe::error);
 }
 
+TEST(App, ASlowAgentHoldsBackOnlyItselfAndLosesNothing) {
+    // Two agents over one topic, the slow one stuck on its first value: the fast one finishes
+    // everything meanwhile (each agent reads in its own group, through a buffer of its own of at
+    // most fetch_batch records), and once the slow one goes on it finishes everything too.
+    app a{"flow", {.broker = "memory://app-flow", .topic_partitions = 4, .fetch_batch = 16}};
+    auto& topic = a.topic<std::string, int>("numbers");
+    troupe::promise<void> gate;
+    std::atomic<long> slow_sum{0};
+    std::atomic<long> fast_sum{0};
+    auto& slow = a.agent("slow", topic, [&](stream<std::string, int>& s) -> troupe::task<void> {
+        troupe::future<void> opened = gate.get_future();
+        co_await opened;
+        while (std::optional<int> v = co_await s.next()) {
+            slow_sum += *v;
+        }
+    });
+    auto& fast = a.agent("fast", topic, [&](stream<std::string, int>& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            fast_sum += *v;
+        }
+    });
+    a.start();
+    constexpr int n = 2000;
+    for (int i = 1; i <= n; ++i) {
+        topic.send_soon(i, {.key = "k" + std::to_string(i % 64)});
+    }
+    constexpr long total = static_cast<long>(n) * (n + 1) / 2;
+    ASSERT_TRUE(fast.when_finished(n).wait_for(60s));
+    EXPECT_EQ(fast_sum.load(), total);
+    EXPECT_EQ(slow.finished(), 0U);  // still at the gate
+    gate.set_value();
+    ASSERT_TRUE(slow.when_finished(n).wait_for(60s));
+    a.stop();
+    EXPECT_EQ(slow_sum.load(), total);
+    EXPECT_EQ(committed_total(a, "flow-slow", "numbers"), static_cast<std::uint64_t>(n));
+    EXPECT_EQ(committed_total(a, "flow-fast", "numbers"), static_cast<std::uint64_t>(n));
+}
+
 }  // namespace
