@@ -461,4 +461,39 @@ TEST(App, ASlowAgentHoldsBackOnlyItselfAndLosesNothing) {
     EXPECT_EQ(committed_total(a, "flow-fast", "numbers"), static_cast<std::uint64_t>(n));
 }
 
+TEST(App, ATopicOfSeveralNamesIsReadAsOneStream) {
+    app a{"names", {.broker = "memory://app-names"}};
+    auto both = a.topics<std::string, int>({"left", "right"}, {.partitions = 2});
+    ASSERT_EQ(both.topics.size(), 2U);
+    EXPECT_EQ(both.topics[1]->name(), "right");
+    EXPECT_EQ(both.topics[1]->partitions(), 2U);
+    countdown seen(4);
+    std::atomic<int> sum{0};
+    a.agent("sum", both, [&](stream<std::string, int>& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            sum += *v;
+            seen.count();
+        }
+    });
+    a.start();
+    both.topics[0]->send(1).get();
+    both.topics[1]->send(10).get();
+    both.topics[0]->send(100).get();
+    both.topics[1]->send(1000).get();
+    ASSERT_TRUE(seen.done.get_future().wait_for(60s));
+    a.stop();
+    EXPECT_EQ(sum.load(), 1111);
+    EXPECT_THROW((a.topics<std::string, int>({})), troupe::error);
+}
+
+TEST(App, TopicsOfSeveralNamesNeedDistinctNames) {
+    app a{"names-twice", {.broker = "memory://app-names-twice"}};
+    try {
+        (void)a.topics<std::string, int>({"x", "x"});
+        FAIL() << "a name given twice was accepted";
+    } catch (const troupe::error& e) {
+        EXPECT_STREQ(e.what(), "streams: app 'names-twice': topics() was given 'x' twice");
+    }
+}
+
 }  // namespace

@@ -33,6 +33,7 @@
 #include <troupe/streams/stream.hpp>
 #include <troupe/streams/topic.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <memory>
@@ -121,6 +122,28 @@ public:
                                 (void)app_detail::from_text<V>(value);
                             }});
         return ref;
+    }
+
+    /// Several topics of the same types under one description (Faust's `app.topic('a', 'b')`):
+    /// each name is a topic made as topic() makes it, with the same options, and what this gives
+    /// reads them all as one stream, `app.agent("name", app.topics<K, V>({"a", "b"}), fn)`, as
+    /// `a & b` does. Values are sent to one of the topics, by name (Faust too refuses to send
+    /// to a topic of several names). troupe::error for no names or a name given twice.
+    template <topic_value K, topic_value V>
+    combined<K, V> topics(const std::vector<std::string>& names, topic_options o = {}) {
+        if (names.empty()) {
+            throw error("streams: app '" + id() + "': topics() needs at least one name");
+        }
+        for (auto it = names.begin(); it != names.end(); ++it) {
+            if (std::find(names.begin(), it, *it) != it) {
+                throw error("streams: app '" + id() + "': topics() was given '" + *it + "' twice");
+            }
+        }
+        combined<K, V> all;
+        for (const auto& name : names) {
+            all.topics.push_back(&topic<K, V>(name, o));
+        }
+        return all;
     }
 
     /// A channel with keys K and values V (Faust's app.channel()): a topic of this app's process
