@@ -193,6 +193,21 @@ struct holding_instance {
     const topic<std::string, int>& t;
 };
 
+/// Another instance of the holders' app, whose agent holds nothing: it records each value as
+/// processed by "second".
+struct plain_holder {
+    plain_holder(const std::string& url, ledger& l)
+        : a("holders", instance::with(url, {})), t(a.topic<std::string, int>("held", {.partitions = 2})) {
+        a.agent("work", t, [&l](stream<std::string, int>& s) -> troupe::task<void> {
+            while (std::optional<int> v = co_await s.next()) {
+                l.record("second", *v);
+            }
+        });
+    }
+    app a;
+    const topic<std::string, int>& t;
+};
+
 TEST(Rebalance, AValueBeingProcessedHoldsTheHandoverUntilItIsFinished) {
     const std::string url = fresh("rebalance-hold");
     ledger l;
@@ -203,18 +218,12 @@ TEST(Rebalance, AValueBeingProcessedHoldsTheHandoverUntilItIsFinished) {
     first.t.send(1000, {.partition = 1}).get();
     ASSERT_TRUE(entered.get_future().wait_for(60s));  // the first holds 1000 of held/1
 
-    app second("holders", instance::with(url, {}));
-    auto& t = second.topic<std::string, int>("held", {.partitions = 2});
-    second.agent("work", t, [&l](stream<std::string, int>& s) -> troupe::task<void> {
-        while (std::optional<int> v = co_await s.next()) {
-            l.record("second", *v);
-        }
-    });
-    second.start();  // held/1 is the second's, once the first has finished 1000
-    t.send(1001, {.partition = 1}).get();
+    plain_holder second(url, l);
+    second.a.start();  // held/1 is the second's, once the first has finished 1000
+    second.t.send(1001, {.partition = 1}).get();
     gate.set_value();
     ASSERT_TRUE(l.when_seen(1001).wait_for(60s));
-    second.stop();
+    second.a.stop();
     first.a.stop();
 
     const std::map<int, int> seen = l.seen();
@@ -235,15 +244,9 @@ TEST(Rebalance, AHandoverCalledOffLeavesThePartitionWithItsInstanceAndLosesNothi
     }
     ASSERT_TRUE(entered.get_future().wait_for(60s));  // 1000 held, 1001 and 1002 read behind it
     {
-        app second("holders", instance::with(url, {}));
-        auto& t = second.topic<std::string, int>("held", {.partitions = 2});
-        second.agent("work", t, [&l](stream<std::string, int>& s) -> troupe::task<void> {
-            while (std::optional<int> v = co_await s.next()) {
-                l.record("second", *v);
-            }
-        });
-        second.start();  // held/1 is being revoked from the first...
-        second.stop();   // ...and stays with it: the second left before it was handed over
+        plain_holder second(url, l);
+        second.a.start();  // held/1 is being revoked from the first...
+        second.a.stop();   // ...and stays with it: the second left before it was handed over
     }
     gate.set_value();
     first.t.send(1003, {.partition = 1}).get();
@@ -266,21 +269,15 @@ TEST(Rebalance, AnInstanceThatTakesTooLongGivesThePartitionUpAndTheValueIsReadAg
     first.t.send(1000, {.partition = 1}).get();
     ASSERT_TRUE(entered.get_future().wait_for(60s));
 
-    app second("holders", instance::with(url, {}));
-    auto& t = second.topic<std::string, int>("held", {.partitions = 2});
-    second.agent("work", t, [&l](stream<std::string, int>& s) -> troupe::task<void> {
-        while (std::optional<int> v = co_await s.next()) {
-            l.record("second", *v);
-        }
-    });
-    second.start();
-    t.send(1001, {.partition = 1}).get();
+    plain_holder second(url, l);
+    second.a.start();
+    second.t.send(1001, {.partition = 1}).get();
     // The first never finishes 1000 while the second waits: past its rebalance timeout it gives
     // held/1 up unfinished, and the second reads 1000 again, then 1001. Nothing is lost.
     ASSERT_TRUE(l.when_seen(1001).wait_for(60s));
     EXPECT_EQ(l.seen().at(1000), 1);  // by the second: the first still holds it
     gate.set_value();                 // the first may finish it now (its ack finds no partition)
-    second.stop();
+    second.a.stop();
     first.a.stop();
     EXPECT_GE(l.seen().at(1000), 1);
     EXPECT_EQ(l.seen().at(1001), 1);
