@@ -21,9 +21,19 @@
 // subscribed to keeps everything. Dropping happens on commit, not on append or read, so the
 // hot paths only pay for one more offset in the index arithmetic. The log lets go of a chunk;
 // record_ptrs still held keep it alive, and whoever drops the last one frees it.
+//
+// Back-pressure: a partition may hold max_backlog records that the slowest group with a member
+// has not committed past (its limit, recomputed on commit, subscribe and leave: one compare on
+// append). A record that would pass it is held back in the partition's queue, and every record
+// after it too, so order is kept; a commit that makes room lets them in. produce()'s future
+// completes then; produce_soon() waits for it, except on an actor's thread. A record held past
+// the backlog timeout lets the partition overflow (with a warning) until its readers are back
+// under the bound, so a reader stuck for good, or agents that wait on each other in a cycle,
+// slow producers down without hanging them, and nothing is ever dropped.
 
 #include "streams/memory_broker.hpp"
 
+#include <troupe/core/detail/cell.hpp>
 #include <troupe/core/errors.hpp>
 #include <troupe/core/log.hpp>
 
@@ -49,12 +59,12 @@ memory_broker::~memory_broker() {
         const std::lock_guard guard(lock_);
         ending_ = true;
     }
-    revoked_.notify_all();
-    if (revoker_.joinable()) {
-        if (revoker_.get_id() == std::this_thread::get_id()) {
-            revoker_.detach();  // its last reference went in a completion it ran; it returns at once
+    deadline_.notify_all();
+    if (timer_.joinable()) {
+        if (timer_.get_id() == std::this_thread::get_id()) {
+            timer_.detach();  // its last reference went in a completion it ran; it returns at once
         } else {
-            revoker_.join();
+            timer_.join();
         }
     }
 }
@@ -177,7 +187,7 @@ void memory_broker::drop_finished(const topic_partition& tp, std::vector<std::sh
     log.drop_before(floor, freed);
 }
 
-const record& memory_broker::append(outgoing& r, completions& out) {
+std::pair<memory_broker::topic_log*, std::uint32_t> memory_broker::place(const outgoing& r) {
     if (last_name_ == nullptr || *last_name_ != r.topic) {
         auto it = topics_.find(r.topic);
         if (it == topics_.end()) {
@@ -188,19 +198,22 @@ const record& memory_broker::append(outgoing& r, completions& out) {
     }
     topic_log& log = *last_log_;
     const auto count = static_cast<std::uint32_t>(log.partitions.size());
-    std::uint32_t p = 0;
     if (r.partition) {
         if (*r.partition >= count) {
             throw error("memory broker: cannot produce to partition " + std::to_string(*r.partition) + " of '" +
                         r.topic + "', which has " + std::to_string(count));
         }
-        p = *r.partition;
-    } else if (!r.key.empty()) {
-        p = partition_for_key(r.key, count);
-    } else {
-        p = log.next_in_turn;
-        log.next_in_turn = (log.next_in_turn + 1) % count;
+        return {&log, *r.partition};
     }
+    if (!r.key.empty()) {
+        return {&log, partition_for_key(r.key, count)};
+    }
+    const std::uint32_t p = log.next_in_turn;
+    log.next_in_turn = (log.next_in_turn + 1) % count;
+    return {&log, p};
+}
+
+const record& memory_broker::append(topic_log& log, std::uint32_t p, outgoing& r, completions& out) {
     partition_log& partition = log.partitions[p];
     record& stored = partition.next_slot();
     stored.topic = std::move(r.topic);
@@ -223,27 +236,93 @@ const record& memory_broker::append(outgoing& r, completions& out) {
     return stored;
 }
 
+future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, outgoing r) {
+    if (!r.timestamp_ms) {
+        r.timestamp_ms = now_ms();  // the time it was produced, not the time it got in
+    }
+    r.partition = p;
+    auto& held = log.partitions[p].held;
+    held.push_back({std::move(r), promise<record_metadata>(),
+                    std::chrono::steady_clock::now() + options_.backlog_timeout});
+    future<record_metadata> in = held.back().to.get_future();
+    if (held.size() == 1) {
+        wake_timer();  // a new earliest deadline of this partition
+    }
+    return in;
+}
+
 future<record_metadata> memory_broker::produce(outgoing r) {
     completions out;
-    record_metadata where;
+    future<record_metadata> result;
     try {
         const std::lock_guard guard(lock_);
-        const record& stored = append(r, out);
-        where = {stored.topic, stored.partition, stored.offset, stored.timestamp_ms};
+        auto [log, p] = place(r);
+        if (!log->partitions[p].open()) {
+            return hold(*log, p, std::move(r));
+        }
+        const record& stored = append(*log, p, r, out);
+        result = make_ready_future(record_metadata{stored.topic, stored.partition, stored.offset, stored.timestamp_ms});
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
     }
     out.run();
-    return make_ready_future(std::move(where));
+    return result;
 }
 
 void memory_broker::produce_soon(outgoing r) {
     completions out;
+    std::optional<future<record_metadata>> held;
     {
         const std::lock_guard guard(lock_);
-        append(r, out);
+        auto [log, p] = place(r);
+        if (log->partitions[p].open()) {
+            append(*log, p, r, out);
+        } else {
+            held = hold(*log, p, std::move(r));
+        }
     }
     out.run();
+    if (held && troupe::detail::running_cell() == nullptr) {
+        held->get();  // the producer waits with its record: back-pressure (an actor is never blocked)
+    }
+}
+
+void memory_broker::set_limit(const std::string& name, topic_log& log, std::uint32_t p, completions& out) {
+    partition_log& partition = log.partitions[p];
+    if (options_.max_backlog == 0) {
+        return;  // no bound: the limit stays at its maximum
+    }
+    // The slowest group with a member: one without a commit here reads from the start.
+    std::optional<std::uint64_t> floor;
+    const topic_partition tp{name, p};
+    for (const group_state* g : log.readers) {
+        if (g->members.empty()) {
+            continue;  // gone for good or not started: it holds nobody back
+        }
+        auto c = g->committed.find(tp);
+        const std::uint64_t at = c != g->committed.end() ? c->second : partition.start();
+        floor = floor ? std::min(*floor, at) : at;
+    }
+    const std::uint64_t bound =
+        floor ? *floor + options_.max_backlog : std::numeric_limits<std::uint64_t>::max();
+    if (partition.overflowing && partition.size() < bound) {
+        partition.overflowing = false;  // the readers have caught up
+    }
+    partition.limit = partition.overflowing ? std::numeric_limits<std::uint64_t>::max() : bound;
+    while (!partition.held.empty() && partition.size() < partition.limit) {
+        auto& h = partition.held.front();
+        const record& stored = append(log, p, h.r, out);
+        out.produced.emplace_back(std::move(h.to),
+                                  record_metadata{stored.topic, stored.partition, stored.offset, stored.timestamp_ms});
+        partition.held.pop_front();
+    }
+}
+
+void memory_broker::set_limits(const std::string& name, completions& out) {
+    topic_log& log = topics_.find(name)->second;
+    for (std::uint32_t p = 0; p < log.partitions.size(); ++p) {
+        set_limit(name, log, p, out);
+    }
 }
 
 std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std::vector<std::string> topics) {
@@ -272,6 +351,9 @@ std::unique_ptr<consumer> memory_broker::subscribe(const std::string& group, std
         }
         g.members.push_back(member.get());
         share_out(g, out);
+        for (const auto& t : member->topics_) {
+            set_limits(t, out);  // a group with a member now holds producers back
+        }
     }
     out.run();
     return member;
@@ -339,10 +421,7 @@ void memory_broker::share_out(group_state& g, completions& out) {
         }
     }
     if (revoked) {
-        if (!revoker_.joinable()) {
-            revoker_ = std::thread([this] { revoke_overdue(); });
-        }
-        revoked_.notify_one();
+        wake_timer();
     }
 }
 
@@ -362,7 +441,32 @@ void memory_broker::hand_over(group_state& g, memory_consumer& m, const topic_pa
     }
 }
 
-void memory_broker::revoke_overdue() {
+void memory_broker::wake_timer() {
+    if (!timer_.joinable()) {
+        timer_ = std::thread([this] { keep_deadlines(); });
+    }
+    deadline_.notify_one();
+}
+
+std::string memory_broker::behind(const std::string& name, const topic_log& log, std::uint32_t p) const {
+    const topic_partition tp{name, p};
+    std::string slowest;
+    std::uint64_t at = std::numeric_limits<std::uint64_t>::max();
+    for (const auto& [group, g] : groups_) {
+        if (g.members.empty() || std::find(log.readers.begin(), log.readers.end(), &g) == log.readers.end()) {
+            continue;
+        }
+        auto c = g.committed.find(tp);
+        const std::uint64_t committed = c != g.committed.end() ? c->second : log.partitions[p].start();
+        if (committed < at) {
+            at = committed;
+            slowest = "group '" + group + "' has committed up to offset " + std::to_string(committed);
+        }
+    }
+    return slowest;
+}
+
+void memory_broker::keep_deadlines() {
     std::unique_lock guard(lock_);
     while (!ending_) {
         const auto now = std::chrono::steady_clock::now();
@@ -388,11 +492,31 @@ void memory_broker::revoke_overdue() {
                 }
             }
         }
+        for (auto& [name, log] : topics_) {
+            for (std::uint32_t p = 0; p < log.partitions.size(); ++p) {
+                partition_log& partition = log.partitions[p];
+                if (partition.held.empty()) {
+                    continue;
+                }
+                if (partition.held.front().deadline > now) {
+                    next = std::min(next, partition.held.front().deadline);
+                    continue;
+                }
+                overdue.push_back("memory broker: a record for " + to_string({name, p}) + " waited " +
+                                  std::to_string(options_.backlog_timeout.count()) + " ms for room (the bound is " +
+                                  std::to_string(options_.max_backlog) + " records not committed; " +
+                                  behind(name, log, p) +
+                                  ", the log's end is " + std::to_string(partition.size()) +
+                                  "); records go in over the bound until its readers catch up");
+                partition.overflowing = true;
+                set_limit(name, log, p, out);  // lets every held record in
+            }
+        }
         if (overdue.empty()) {
             if (next == std::chrono::steady_clock::time_point::max()) {
-                revoked_.wait(guard);
+                deadline_.wait(guard);
             } else {
-                revoked_.wait_until(guard, next);
+                deadline_.wait_until(guard, next);
             }
             continue;
         }
@@ -429,6 +553,9 @@ void memory_broker::serve_waiting(memory_consumer& m, completions& out) {
 }
 
 void memory_broker::completions::run() {
+    for (auto& [to, where] : produced) {
+        to.set_value(std::move(where));
+    }
     for (auto& d : fetches) {
         d.to.set_value(std::move(d.records));
     }

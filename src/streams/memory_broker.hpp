@@ -1,8 +1,9 @@
 #pragma once
 /// \file
 /// memory_broker: the embedded broker ("memory://"): partitioned logs in this process's
-/// memory, consumer groups sharing partitions out among their members, committed offsets, and
-/// retention by interest: a log frees the records every group of its topic has committed past.
+/// memory, consumer groups sharing partitions out among their members, committed offsets,
+/// retention by interest (a log frees the records every group of its topic has committed past)
+/// and a bound on each partition's backlog that holds producers back.
 
 #include <troupe/core/detail/futex.hpp>
 #include <troupe/streams/broker.hpp>
@@ -11,6 +12,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <list>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,6 +93,24 @@ private:
         /// paused it: the ones an append must wake. Empty most of the time a producer runs.
         std::vector<memory_consumer*> watchers;
 
+        /// True if a record may go in now: none waits before it, and the backlog is under its
+        /// bound (or the partition overflows).
+        bool open() const noexcept { return held.empty() && size_ < limit; }
+        /// The end the backlog bound lets the log grow to: the slowest group with a member has
+        /// committed up to limit - max_backlog. No limit while no group with a member reads the
+        /// topic, or while the partition overflows.
+        std::uint64_t limit = std::numeric_limits<std::uint64_t>::max();
+        /// Set when a producer has waited past the backlog timeout: records go in over the
+        /// bound until the readers are back under it.
+        bool overflowing = false;
+        /// Records held back by the bound, in the order they were produced.
+        struct held_record {
+            outgoing r;
+            promise<record_metadata> to;
+            std::chrono::steady_clock::time_point deadline;  // when it goes in anyway
+        };
+        std::list<held_record> held;  // (a list: moving one cannot throw, so partitions move in their vector)
+
     private:
         static constexpr std::size_t chunk_records = 256;
         struct chunk {
@@ -129,15 +150,29 @@ private:
     struct completions {
         std::vector<delivery> fetches;
         std::vector<promise<void>> readable;  // when_readable() and when_revoking() waits
+        std::vector<std::pair<promise<record_metadata>, record_metadata>> produced;  // held records now in
         void run();
     };
 
     const topic_log& topic_of(const std::string& topic) const;           // under lock_; throws if absent
     const partition_log& partition_of(const topic_partition& tp) const;  // under lock_; throws if absent
     partition_log& log_of(const topic_partition& tp);                    // under lock_; tp exists
-    /// Appends `r` (its parts moved out) and serves the members waiting for it; throws for a
-    /// topic or partition that does not exist. Under lock_.
-    const record& append(outgoing& r, completions& out);
+    /// The topic and partition `r` goes to (picking one if it names none); throws for a topic
+    /// or partition that does not exist. Under lock_.
+    std::pair<topic_log*, std::uint32_t> place(const outgoing& r);
+    /// Appends `r` (its parts moved out) to partition `p` of `log` and serves the members
+    /// waiting for it. Under lock_.
+    const record& append(topic_log& log, std::uint32_t p, outgoing& r, completions& out);
+    /// Holds `r` back until partition `p` of `log` has room (or the backlog timeout passes):
+    /// the future completes once it is in. Under lock_.
+    future<record_metadata> hold(topic_log& log, std::uint32_t p, outgoing r);
+    /// Sets the backlog limit of partition `p` of the topic `name` from its groups' commits,
+    /// and appends the records held back that now fit. Under lock_.
+    void set_limit(const std::string& name, topic_log& log, std::uint32_t p, completions& out);
+    void set_limits(const std::string& name, completions& out);  // every partition of the topic
+    /// "group 'g' has committed up to offset n": the slowest group with a member that holds
+    /// partition `p` back (for warnings). Under lock_.
+    std::string behind(const std::string& name, const topic_log& log, std::uint32_t p) const;
     void share_out(group_state& g, completions& out);  // under lock_
     /// Drops the chunks of `tp` that every group reading its topic has committed past and no
     /// member of them still reads in (under lock_; `freed` is released after it).
@@ -146,9 +181,12 @@ private:
     /// `m` gives up `tp` (released, left, or too slow to): it goes to its target, if another
     /// member, from the group's committed offset. Under lock_.
     void hand_over(group_state& g, memory_consumer& m, const topic_partition& tp, completions& out);
-    /// Hands over every partition whose member kept it past the rebalance timeout: the loop of
-    /// revoker_, started with the first revocation.
-    void revoke_overdue();
+    /// Hands over every partition whose member kept it past the rebalance timeout, and lets in
+    /// the records held back past the backlog timeout: the loop of timer_, started with the
+    /// first revocation or the first record held back.
+    void keep_deadlines();
+    /// Starts timer_ if it has not started, and has it look at the deadlines again. Under lock_.
+    void wake_timer();
 
     const embedded_broker_options options_;
     mutable broker_lock lock_;
@@ -158,10 +196,10 @@ private:
     // producer sending to one topic finds it without a lookup.
     const std::string* last_name_ = nullptr;
     topic_log* last_log_ = nullptr;
-    // Revocations past their deadline: revoker_ waits on revoked_ for the next deadline (or for
-    // a new revocation), under lock_, until the broker goes.
-    std::condition_variable_any revoked_;
-    std::thread revoker_;
+    // Revocations and held records past their deadlines: timer_ waits on deadline_ for the next
+    // one (or for a new one), under lock_, until the broker goes.
+    std::condition_variable_any deadline_;
+    std::thread timer_;
     bool ending_ = false;
 };
 

@@ -198,7 +198,8 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
     // The chunks a commit drops are released after unlocking (declared before the guard): the
     // last reference frees a few hundred records, which the producers need not wait for.
     std::vector<std::shared_ptr<const void>> freed;
-    const std::lock_guard guard(broker_->lock_);
+    memory_broker::completions out;  // held records let in: their futures complete after unlocking
+    std::unique_lock guard(broker_->lock_);
     if (closed_) {
         throw error("memory broker: a member of group '" + group_ + "' committed after leaving it");
     }
@@ -220,7 +221,11 @@ void memory_consumer::commit(const std::vector<std::pair<topic_partition, std::u
     }
     for (const auto& [tp, offset] : offsets) {
         broker_->drop_finished(tp, freed);
+        auto& log = *broker_->topics_.find(tp.topic);
+        broker_->set_limit(log.first, log.second, tp.partition, out);
     }
+    guard.unlock();
+    out.run();
 }
 
 void memory_consumer::pause(const topic_partition& tp) {
@@ -264,6 +269,9 @@ void memory_consumer::close() {
         std::erase(g.members, this);
         if (!g.members.empty()) {
             broker_->share_out(g, out);
+        }
+        for (const auto& t : topics_) {
+            broker_->set_limits(t, out);  // a group without members holds nobody back
         }
     }
     if (abandoned) {

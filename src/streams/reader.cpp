@@ -35,6 +35,7 @@ void reader::open() {
     fetched_.clear();
     stopped_.clear();
     acknowledged_.store(0, std::memory_order_relaxed);
+    finished_since_commit_ = 0;
     if (on_bad_.action == bad_value::dead_letter) {
         app_->brokerage().create_topic(on_bad_.dead_letter_topic, app_->options().topic_partitions);
     }
@@ -156,6 +157,9 @@ void reader::ack(const record& r) {
             p.set_value();
         }
     }
+    if (++finished_since_commit_ == app_->options().commit_every) [[unlikely]] {
+        commit();
+    }
     const std::uint64_t n = acknowledged_.load(std::memory_order_relaxed) + 1;
     // Sequentially consistent, with watched_: either this ack sees a waiter registered, or the
     // waiter's load of the count sees this ack (a store and a load of two variables each side).
@@ -245,6 +249,7 @@ void reader::stop_partition(const topic_partition& tp) {
 }
 
 void reader::commit() {
+    finished_since_commit_ = 0;
     if (!consumer_) {
         return;
     }

@@ -293,15 +293,17 @@ public:
             function_sinks_.emplace_back([f = std::move(f)](const R& r) mutable { (void)f(r); });
         }
     }
-    /// Adds a topic sink: what the agent yields is sent to `t`.
+    /// Adds a topic sink: what the agent yields is sent to `t`. The instance takes its next
+    /// value once the broker holds this one, so readers of `t` that fall behind hold this
+    /// agent back too (the broker's backlog bound), and a send that fails is logged.
     template <class K2>
     requires(!std::is_void_v<R>) void sink(const topic<K2, R>& t) {
-        function_sinks_.emplace_back([&t](const R& r) { (void)t.send(r); });
+        coroutine_sinks_.emplace_back([this, &t](const R& r) { return sent(t.send(r), t.name()); });
     }
-    /// Adds an agent sink: what this agent yields is sent to `other`.
+    /// Adds an agent sink: what this agent yields is sent to `other` (as a topic sink sends).
     template <class K2, class R2>
     requires(!std::is_void_v<R>) void sink(agent<K2, R, R2>& other) {
-        function_sinks_.emplace_back([&other](const R& r) { (void)other.cast(r); });
+        coroutine_sinks_.emplace_back([this, &other](const R& r) { return sent(other.cast(r), other.name()); });
     }
 
     /// For the app.
@@ -345,6 +347,16 @@ public:
     }
 
 private:
+    /// A topic or agent sink's send: done once the broker holds the value.
+    task<void> sent(future<record_metadata> send, std::string to) const {
+        try {
+            co_await std::move(send);
+        } catch (const std::exception& e) {
+            troupe::logger()->error("streams: agent '{}': a value for its sink '{}' was not sent: {}", name(), to,
+                                    e.what());
+        }
+    }
+
     task<void> deliver(const record* from, const yielded& value) {
         // The function sinks first: an ask answered has been through them (what the test kit's
         // results() relies on); the coroutine sinks, which may take a while, after the reply.

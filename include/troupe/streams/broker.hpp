@@ -121,13 +121,19 @@ public:
 
     /// Appends a record to its topic. The future gives where it went once the broker holds it;
     /// it fails with troupe::error for a topic that does not exist or a partition out of range.
+    /// A broker that bounds what its readers may fall behind holds the record back while its
+    /// partition is full: the future completes once it is in (a producer that waits for it is
+    /// held back with it), and records keep their order.
     virtual future<record_metadata> produce(outgoing r) = 0;
     /// Appends a record as produce() does, without a future of where it went (a producer of
     /// many records that need not know each one's offset saves making one per record). Throws
     /// troupe::error at once for a topic that does not exist or a partition out of range. A
     /// broker that appends over a network may still be sending the record when this returns;
     /// a failure it meets after that is not reported to the caller: use produce() where that
-    /// matters. The default calls produce() and throws its error if it failed at once.
+    /// matters. Where a broker holds the record back (see produce()), this waits until it is
+    /// in, except on an actor's thread (an agent's), which it never blocks: there the record is
+    /// held back as produce() holds it. The default calls produce() and throws its error if it
+    /// failed at once.
     virtual void produce_soon(outgoing r);
 
     /// A new member of consumer group `group`, reading `topics` (which must exist). The group's
@@ -205,13 +211,26 @@ public:
 /// same one), "memory://name" another embedded broker of that name. troupe::error for any other
 /// URL, naming the schemes there are. An embedded broker keeps a topic's records until every
 /// group that has subscribed to it has committed past them (freeing them 256 at a time), and
-/// all of them while no group has: records wait for an agent that starts later.
+/// all of them while no group has: records wait for an agent that starts later. It holds
+/// producers back while a partition's readers are embedded_broker_options::max_backlog records
+/// behind.
 std::shared_ptr<broker> open_broker(std::string_view url);
 /// How an embedded broker runs.
 struct embedded_broker_options {
     /// How long a member of a group may keep partitions being revoked from it (consumer::
     /// revoking()) before they go to their new member anyway (Faust's broker_rebalance_timeout).
     std::chrono::milliseconds rebalance_timeout{60000};
+    /// How many records a partition may hold that a group with a member has not committed
+    /// past: a record that would make more waits (produce()'s future completes once it is in;
+    /// produce_soon() waits), so memory stays flat when producers outrun the agents. The
+    /// slowest group sets the pace; groups without a member (gone for good, or not started)
+    /// hold nobody back, nor does a topic no group reads. 0: no bound.
+    std::uint64_t max_backlog = 65536;
+    /// How long a record may wait for room. Past it the broker stops holding the partition's
+    /// producers back, with a warning naming the group that is behind, until its readers are
+    /// back under the bound: a reader that is stuck for good (or a cycle of agents each waiting
+    /// for the other) slows producers down, but neither hangs them nor loses a record.
+    std::chrono::milliseconds backlog_timeout{60000};
 };
 
 /// A new embedded broker of its own, reachable only through what this gives (no URL opens it),

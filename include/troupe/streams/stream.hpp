@@ -165,17 +165,13 @@ public:
         }
         return *this;
     }
-    /// Sends every value also to each of `topics` (each with its own codec), and goes on.
+    /// Sends every value also to each of `topics` (each with its own codec), and goes on once
+    /// the broker holds the copy (so readers of `topics` that fall behind hold this stream back).
     template <class... T>
     stream& echo(const T&... topics) {
-        (add_processor([&topics, this](V v) {
-             future<record_metadata> sent = topics.send(v);
-             if (sent.failed()) {
-                 report_failed_send(sent, topics.name());
-             }
-             return v;
-         }),
-         ...);
+        if (may_add_operator()) {
+            (add_async([&topics, this](V& v) { return echoed(topics.send(v), topics.name()); }), ...);
+        }
         return *this;
     }
 
@@ -436,13 +432,15 @@ private:
         }
     }
 
-    void report_failed_send(future<record_metadata>& sent, const std::string& to) const {
+    /// An echo's send: done (the value goes on) once the broker holds the copy.
+    task<bool> echoed(future<record_metadata> sent, std::string to) const {
         try {
-            sent.get();
+            co_await std::move(sent);
         } catch (const std::exception& e) {
             troupe::logger()->error("streams: {}: a value echoed to '{}' was not sent: {}", home_->name(), to,
                                     e.what());
         }
+        co_return true;
     }
 
     /// Runs the synchronous processors on `v`: false if one dropped it.

@@ -39,6 +39,11 @@ struct app_options {
     std::uint32_t topic_partitions = 8;
     /// How often agents commit what they have finished (Faust's broker_commit_interval).
     std::chrono::milliseconds commit_interval{2800};
+    /// An agent also commits each time it has finished this many records since its last
+    /// commit (Faust's broker_commit_every), so a busy agent frees the broker's records, and
+    /// lets producers held back by its backlog on, without waiting for the interval. 0: only
+    /// by the interval.
+    std::uint64_t commit_every = 10000;
     /// How many records one fetch takes at most.
     std::size_t fetch_batch = 256;
     /// How long an agent may take, when a rebalance gives one of its partitions to another
@@ -252,6 +257,7 @@ private:
     const std::string* last_topic_ = nullptr;
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
+    std::uint64_t finished_since_commit_ = 0;  // acks since the last commit(), for commit_every
     std::set<topic_partition> stopped_;  // by bad_value::stop_partition
     std::vector<promise<void>> takers_;  // instances waiting for records
     std::optional<promise<void>> room_;  // the fetch loop waiting for room in the buffer
