@@ -2,6 +2,8 @@
 
 #include <troupe/core/detail/futex.hpp>
 
+#include "one_cpu.hpp"
+
 #include <algorithm>
 #include <array>
 #include <atomic>
@@ -291,6 +293,9 @@ struct scheduler::impl {
         return victim.next.exchange(nullptr, std::memory_order_acquire);
     }
     job* search(worker& w) noexcept {
+        // On one CPU the pauses only keep the thread that would make the work off the CPU:
+        // the rounds yield it instead.
+        const unsigned pausing = detail::one_cpu() ? 0 : options.spin_rounds / 2;
         for (unsigned round = 0; round < options.spin_rounds; ++round) {
             if (job* j = steal(w)) {
                 return j;
@@ -298,7 +303,7 @@ struct scheduler::impl {
             if (stopping.load(std::memory_order_relaxed)) {
                 return nullptr;
             }
-            if (round < options.spin_rounds / 2) {
+            if (round < pausing) {
                 detail::cpu_relax();
             } else {
                 std::this_thread::yield();
