@@ -242,8 +242,8 @@ future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, out
     }
     r.partition = p;
     auto& held = log.partitions[p].held;
-    held.push_back({std::move(r), promise<record_metadata>(),
-                    std::chrono::steady_clock::now() + options_.backlog_timeout});
+    held.push_back(
+        {std::move(r), promise<record_metadata>(), std::chrono::steady_clock::now() + options_.backlog_timeout});
     future<record_metadata> in = held.back().to.get_future();
     if (held.size() == 1) {
         wake_timer();  // a new earliest deadline of this partition
@@ -303,8 +303,7 @@ void memory_broker::set_limit(const std::string& name, topic_log& log, std::uint
         const std::uint64_t at = c != g->committed.end() ? c->second : partition.start();
         floor = floor ? std::min(*floor, at) : at;
     }
-    const std::uint64_t bound =
-        floor ? *floor + options_.max_backlog : std::numeric_limits<std::uint64_t>::max();
+    const std::uint64_t bound = floor ? *floor + options_.max_backlog : std::numeric_limits<std::uint64_t>::max();
     if (partition.overflowing && partition.size() < bound) {
         partition.overflowing = false;  // the readers have caught up
     }
@@ -505,8 +504,7 @@ void memory_broker::keep_deadlines() {
                 overdue.push_back("memory broker: a record for " + to_string({name, p}) + " waited " +
                                   std::to_string(options_.backlog_timeout.count()) + " ms for room (the bound is " +
                                   std::to_string(options_.max_backlog) + " records not committed; " +
-                                  behind(name, log, p) +
-                                  ", the log's end is " + std::to_string(partition.size()) +
+                                  behind(name, log, p) + ", the log's end is " + std::to_string(partition.size()) +
                                   "); records go in over the bound until its readers catch up");
                 partition.overflowing = true;
                 set_limit(name, log, p, out);  // lets every held record in

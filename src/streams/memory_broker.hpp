@@ -12,8 +12,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <list>
 #include <limits>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>

@@ -161,12 +161,11 @@ TEST(Backlog, ProduceSoonWaitsForRoomOnAThreadOfItsOwn) {
 }
 
 TEST(Backlog, AnAgentCommitsEveryCommitEveryRecords) {
-    app a{"every", {.commit_interval = std::chrono::hours(1), .commit_every = 100,
-                    .broker_instance = make_embedded_broker()}};
+    app a{"every",
+          {.commit_interval = std::chrono::hours(1), .commit_every = 100, .broker_instance = make_embedded_broker()}};
     auto& topic = a.topic<std::string, int>("numbers", {.partitions = 1});
     auto& counting = a.agent("counting", topic, [](stream<std::string, int>& s) -> troupe::task<void> {
-        while (co_await s.next()) {
-        }
+        while (co_await s.next()) {}
     });
     a.start();
     for (int i = 0; i < 250; ++i) {

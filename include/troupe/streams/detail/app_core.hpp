@@ -258,9 +258,9 @@ private:
     offset_tracker* last_tracker_ = nullptr;
     std::deque<record_ptr> fetched_;
     std::uint64_t finished_since_commit_ = 0;  // acks since the last commit(), for commit_every
-    std::set<topic_partition> stopped_;  // by bad_value::stop_partition
-    std::vector<promise<void>> takers_;  // instances waiting for records
-    std::optional<promise<void>> room_;  // the fetch loop waiting for room in the buffer
+    std::set<topic_partition> stopped_;        // by bad_value::stop_partition
+    std::vector<promise<void>> takers_;        // instances waiting for records
+    std::optional<promise<void>> room_;        // the fetch loop waiting for room in the buffer
     // Partitions being given up, while release_loop waits, each with the offset it had read up
     // to; and release_loop's wait for them to finish that.
     std::map<topic_partition, std::uint64_t> draining_;
