@@ -1,0 +1,80 @@
+// Back-pressure: a producer that outruns its agent is held back by the embedded broker instead
+// of filling memory. The broker here takes at most 1,000 records that the agent has not
+// committed; the agent does not read at all until a gate opens, so of 5,000 values sent, 1,000
+// go in and the other 4,000 wait, in order, in the broker. Once the agent reads and commits
+// (every 100 values), the waiting values go in as room is made, and every one arrives.
+
+#include <troupe/streams/app.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <iostream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "../check.hpp"
+
+using example::check;
+namespace streams = troupe::streams;
+using namespace std::chrono_literals;
+
+int main() {
+    constexpr std::uint64_t bound = 1000;
+    constexpr int n = 5000;
+    auto broker = streams::make_embedded_broker({.max_backlog = bound});
+    streams::app app{"backpressure", {.commit_every = 100, .broker_instance = broker}};
+    auto& readings = app.topic<std::string, int>("readings", {.partitions = 1});
+
+    troupe::promise<void> gate;
+    std::atomic<long> sum{0};
+    std::atomic<std::uint64_t> most_in_log{0};  // the most records the log held at once
+    auto& summing = app.agent("summing", readings, [&](streams::stream<std::string, int>& s) -> troupe::task<void> {
+        troupe::future<void> opened = gate.get_future();
+        co_await opened;
+        while (std::optional<int> v = co_await s.next()) {
+            sum += *v;
+            const std::uint64_t in_log = broker->end_offset({"readings", 0}) - broker->start_offset({"readings", 0});
+            most_in_log = std::max(most_in_log.load(), in_log);
+        }
+    });
+    app.start();
+
+    // send() never blocks: its future completes once the broker has taken the record. The
+    // first 1,000 are taken at once; the rest wait for the agent to commit.
+    std::vector<troupe::future<streams::record_metadata>> sent;
+    for (int i = 1; i <= n; ++i) {
+        sent.push_back(readings.send(i));
+    }
+    const auto taken = std::count_if(sent.begin(), sent.end(), [](const auto& f) { return f.ready(); });
+    std::cout << "before the agent reads: " << taken << " of " << n << " values in the log, " << n - taken
+              << " held back\n";
+    check(taken == static_cast<long>(bound), "the broker takes values up to its bound and holds the rest back");
+
+    // A second producer uses send_soon(), which waits on its own thread while the log is full.
+    std::thread more([&] {
+        for (int i = n + 1; i <= 2 * n; ++i) {
+            readings.send_soon(i);
+        }
+    });
+
+    gate.set_value();  // the agent starts reading, committing every 100 values
+    bool in_order = true;
+    for (int i = 0; i < n; ++i) {
+        in_order = in_order && sent[i].get(60s).offset == static_cast<std::uint64_t>(i);
+    }
+    more.join();
+    check(in_order, "the values held back went in in the order they were sent");
+    check(summing.when_finished(2 * n).wait_for(60s), "the agent read every value of both producers");
+    app.stop();
+
+    constexpr long expected = static_cast<long>(2 * n) * (2 * n + 1) / 2;
+    std::cout << "sum " << sum.load() << ", at most " << most_in_log.load() << " records in the log at once\n";
+    check(sum.load() == expected, "nothing was lost");
+    // A commit frees records a chunk (256 records) at a time, so the log may hold up to one
+    // chunk more than the bound.
+    check(most_in_log.load() <= bound + 256, "the log never held much more than the bound");
+    return example::exit_status();
+}
