@@ -292,18 +292,9 @@ void memory_broker::set_limit(const std::string& name, topic_log& log, std::uint
     if (options_.max_backlog == 0) {
         return;  // no bound: the limit stays at its maximum
     }
-    // The slowest group with a member: one without a commit here reads from the start.
-    std::optional<std::uint64_t> floor;
-    const topic_partition tp{name, p};
-    for (const group_state* g : log.readers) {
-        if (g->members.empty()) {
-            continue;  // gone for good or not started: it holds nobody back
-        }
-        auto c = g->committed.find(tp);
-        const std::uint64_t at = c != g->committed.end() ? c->second : partition.start();
-        floor = floor ? std::min(*floor, at) : at;
-    }
-    const std::uint64_t bound = floor ? *floor + options_.max_backlog : std::numeric_limits<std::uint64_t>::max();
+    const auto [slowest, floor] = slowest_reader(name, log, p);
+    const std::uint64_t bound =
+        slowest != nullptr ? floor + options_.max_backlog : std::numeric_limits<std::uint64_t>::max();
     if (partition.overflowing && partition.size() < bound) {
         partition.overflowing = false;  // the readers have caught up
     }
@@ -447,22 +438,34 @@ void memory_broker::wake_timer() {
     deadline_.notify_one();
 }
 
-std::string memory_broker::behind(const std::string& name, const topic_log& log, std::uint32_t p) const {
+std::pair<const memory_broker::group_state*, std::uint64_t> memory_broker::slowest_reader(const std::string& name,
+                                                                                          const topic_log& log,
+                                                                                          std::uint32_t p) const {
     const topic_partition tp{name, p};
-    std::string slowest;
-    std::uint64_t at = std::numeric_limits<std::uint64_t>::max();
-    for (const auto& [group, g] : groups_) {
-        if (g.members.empty() || std::find(log.readers.begin(), log.readers.end(), &g) == log.readers.end()) {
-            continue;
+    const group_state* slowest = nullptr;
+    std::uint64_t at = 0;
+    for (const group_state* g : log.readers) {
+        if (g->members.empty()) {
+            continue;  // gone for good or not started: it holds nobody back
         }
-        auto c = g.committed.find(tp);
-        const std::uint64_t committed = c != g.committed.end() ? c->second : log.partitions[p].start();
-        if (committed < at) {
+        auto c = g->committed.find(tp);
+        const std::uint64_t committed = c != g->committed.end() ? c->second : log.partitions[p].start();
+        if (slowest == nullptr || committed < at) {
+            slowest = g;
             at = committed;
-            slowest = "group '" + group + "' has committed up to offset " + std::to_string(committed);
         }
     }
-    return slowest;
+    return {slowest, at};
+}
+
+std::string memory_broker::behind(const std::string& name, const topic_log& log, std::uint32_t p) const {
+    const auto [slowest, at] = slowest_reader(name, log, p);
+    for (const auto& [group, g] : groups_) {
+        if (&g == slowest) {
+            return "group '" + group + "' has committed up to offset " + std::to_string(at);
+        }
+    }
+    return "no group reads it";
 }
 
 void memory_broker::keep_deadlines() {

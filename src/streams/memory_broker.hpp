@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace troupe::streams::detail {
@@ -170,6 +171,11 @@ private:
     /// and appends the records held back that now fit. Under lock_.
     void set_limit(const std::string& name, topic_log& log, std::uint32_t p, completions& out);
     void set_limits(const std::string& name, completions& out);  // every partition of the topic
+    /// The slowest group with a member that reads partition `p` of `log`, and the offset it has
+    /// committed up to there (a group without a commit there reads from the start); null if no
+    /// group with a member reads it. Under lock_.
+    std::pair<const group_state*, std::uint64_t> slowest_reader(const std::string& name, const topic_log& log,
+                                                                std::uint32_t p) const;
     /// "group 'g' has committed up to offset n": the slowest group with a member that holds
     /// partition `p` back (for warnings). Under lock_.
     std::string behind(const std::string& name, const topic_log& log, std::uint32_t p) const;
