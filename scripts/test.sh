@@ -4,7 +4,8 @@
 #   2. tsan preset: builds with ThreadSanitizer (libraries at -O1, tests and examples at -O0, -g1) and runs every test and example (TSAN_OPTIONS=
 #      "halt_on_error=1 second_deadlock_stack=1 suppressions=cmake/tsan.supp",
 #      TROUPE_TEST_TIMEFACTOR=10);
-#   3. asan-ubsan preset: AddressSanitizer + UBSan build, every test, example, install and
+#   3. asan-ubsan preset: AddressSanitizer + UBSan build (the libraries with every UBSan check,
+#      tests and examples without its null and alignment checks), every test, example, install and
 #      compile-fail check (TROUPE_TEST_TIMEFACTOR=5);
 #   4. fuzz preset: a short pass of each libFuzzer target (tests/fuzz: frames, records, session;
 #      20000 inputs each, on top of the checked-in corpus), built with clang (installed with
