@@ -241,15 +241,13 @@ private:
 /// A future that already holds `value`.
 template <class T>
 future<std::decay_t<T>> make_ready_future(T&& value) {
-    promise<std::decay_t<T>> p;
-    p.set_value(std::forward<T>(value));
-    return p.get_future();
+    using state = detail::shared_state<std::decay_t<T>>;
+    return detail::make_future(detail::state_ptr<state>(state::make_ready(std::forward<T>(value))));
 }
 /// A future<void> that is already complete.
 inline future<void> make_ready_future() {
-    promise<void> p;
-    p.set_value();
-    return p.get_future();
+    using state = detail::shared_state<void>;
+    return detail::make_future(detail::state_ptr<state>(state::make_ready()));
 }
 /// A future that already holds the error `e` (an exception, or an exception_ptr).
 template <class T, class E>

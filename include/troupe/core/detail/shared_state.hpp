@@ -130,6 +130,10 @@ public:
 
 protected:
     state_base() = default;
+    /// A state complete with a value from the start (make_ready_future): no promise ever
+    /// completes it, so nothing is claimed or published, and no atomic operation is made.
+    struct ready_from_start {};
+    explicit state_base(ready_from_start) noexcept : status_{claimed_bit | value_bit}, continuations_{closed} {}
     virtual ~state_base() = default;
 
     void claim() {
@@ -175,6 +179,7 @@ public:
     using value_type = stored_t<T>;
 
     shared_state() = default;
+    explicit shared_state(ready_from_start r) noexcept : state_base(r) {}
     ~shared_state() override {
         if (has_value_) {
             std::launder(reinterpret_cast<value_type*>(&storage_))->~value_type();
@@ -198,6 +203,20 @@ public:
     value_type& value() noexcept { return *std::launder(reinterpret_cast<value_type*>(&storage_)); }
 
     static shared_state* make() { return new shared_state(); }
+    /// A state holding the value made of `args` from the start, with no promise (the one
+    /// reference is the future's). Throws what making the value throws.
+    template <class... Args>
+    static shared_state* make_ready(Args&&... args) {
+        auto* s = new shared_state(ready_from_start{});
+        try {
+            ::new (static_cast<void*>(&s->storage_)) value_type(std::forward<Args>(args)...);
+        } catch (...) {
+            delete s;  // nobody else has seen it; it holds no value to destroy
+            throw;
+        }
+        s->has_value_ = true;
+        return s;
+    }
 
 private:
     template <class... Args>
