@@ -138,9 +138,53 @@ memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
     return topics_.find(tp.topic)->second.partitions[tp.partition];
 }
 
-record& memory_broker::partition_log::next_slot() {
+// --- chunks ----------------------------------------------------------------------------------
+
+std::shared_ptr<record_chunk> chunk_pool::take(const std::shared_ptr<chunk_pool>& pool) {
+    record_chunk* c = nullptr;
+    {
+        const std::lock_guard guard(pool->lock_);
+        if (!pool->spares_.empty()) {
+            c = pool->spares_.back();
+            pool->spares_.pop_back();
+        }
+    }
+    if (c == nullptr) {
+        c = new record_chunk();
+    }
+    try {
+        return {c, [pool](record_chunk* back) { pool->give_back(back); }};
+    } catch (...) {
+        delete c;  // the control block could not be made
+        throw;
+    }
+}
+
+void chunk_pool::give_back(record_chunk* c) noexcept {
+    for (record& r : c->records) {
+        r.object.reset();  // a channel's value goes with its last reader, as the log promised
+    }
+    {
+        const std::lock_guard guard(lock_);
+        if (spares_.size() < most_spares) {
+            spares_.push_back(c);  // (reserved: cannot throw)
+            return;
+        }
+    }
+    delete c;
+}
+
+chunk_pool::~chunk_pool() {
+    for (record_chunk* c : spares_) {
+        delete c;
+    }
+}
+
+// --- partitions ------------------------------------------------------------------------------
+
+record& memory_broker::partition_log::next_slot(const std::shared_ptr<chunk_pool>& pool) {
     if (size_ == base_ + chunks_.size() * chunk_records) {
-        chunks_.push_back(std::make_shared<chunk>());
+        chunks_.push_back(chunk_pool::take(pool));
     }
     return chunks_.back()->records[size_ % chunk_records];
 }
@@ -215,7 +259,7 @@ std::pair<memory_broker::topic_log*, std::uint32_t> memory_broker::place(const o
 
 const record& memory_broker::append(topic_log& log, std::uint32_t p, outgoing& r, completions& out) {
     partition_log& partition = log.partitions[p];
-    record& stored = partition.next_slot();
+    record& stored = partition.next_slot(chunks_);
     stored.topic = std::move(r.topic);
     stored.partition = p;
     stored.offset = partition.size();
@@ -237,9 +281,6 @@ const record& memory_broker::append(topic_log& log, std::uint32_t p, outgoing& r
 }
 
 future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, outgoing r) {
-    if (!r.timestamp_ms) {
-        r.timestamp_ms = now_ms();  // the time it was produced, not the time it got in
-    }
     r.partition = p;
     auto& held = log.partitions[p].held;
     held.push_back(
@@ -252,8 +293,11 @@ future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, out
 }
 
 future<record_metadata> memory_broker::produce(outgoing r) {
+    if (!r.timestamp_ms) {
+        r.timestamp_ms = now_ms();  // before locking: the producers' critical section stays short
+    }
     completions out;
-    future<record_metadata> result;
+    record_metadata where;
     try {
         const std::lock_guard guard(lock_);
         auto [log, p] = place(r);
@@ -261,15 +305,21 @@ future<record_metadata> memory_broker::produce(outgoing r) {
             return hold(*log, p, std::move(r));
         }
         const record& stored = append(*log, p, r, out);
-        result = make_ready_future(record_metadata{stored.topic, stored.partition, stored.offset, stored.timestamp_ms});
+        where.partition = stored.partition;
+        where.offset = stored.offset;
+        where.timestamp_ms = stored.timestamp_ms;
+        where.topic = stored.topic;
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
     }
     out.run();
-    return result;
+    return make_ready_future(std::move(where));  // its state allocated after unlocking
 }
 
 void memory_broker::produce_soon(outgoing r) {
+    if (!r.timestamp_ms) {
+        r.timestamp_ms = now_ms();
+    }
     completions out;
     std::optional<future<record_metadata>> held;
     {
