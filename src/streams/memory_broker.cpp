@@ -26,7 +26,8 @@
 // has not committed past (its limit, recomputed on commit, subscribe and leave: one compare on
 // append). A record that would pass it is held back in the partition's queue, and every record
 // after it too, so order is kept; a commit that makes room lets them in. produce()'s future
-// completes then; produce_soon() waits for it, except on an actor's thread. A record held past
+// completes then; produce_soon() waits for it, and so does produce() once the partition holds
+// max_backlog records back, except on an actor's thread. A record held past
 // the backlog timeout lets the partition overflow (with a warning) until its readers are back
 // under the bound, so a reader stuck for good, or agents that wait on each other in a cycle,
 // slow producers down without hanging them, and nothing is ever dropped.
@@ -298,19 +299,32 @@ future<record_metadata> memory_broker::produce(outgoing r) {
     }
     completions out;
     record_metadata where;
+    std::optional<future<record_metadata>> held;
+    bool hold_is_full = false;
     try {
         const std::lock_guard guard(lock_);
         auto [log, p] = place(r);
-        if (!log->partitions[p].open()) {
-            return hold(*log, p, std::move(r));
+        partition_log& partition = log->partitions[p];
+        if (!partition.open()) {
+            held = hold(*log, p, std::move(r));
+            hold_is_full = partition.held.size() > options_.max_backlog;
+        } else {
+            const record& stored = append(*log, p, r, out);
+            where.partition = stored.partition;
+            where.offset = stored.offset;
+            where.timestamp_ms = stored.timestamp_ms;
+            where.topic = stored.topic;
         }
-        const record& stored = append(*log, p, r, out);
-        where.partition = stored.partition;
-        where.offset = stored.offset;
-        where.timestamp_ms = stored.timestamp_ms;
-        where.topic = stored.topic;
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
+    }
+    if (held) {
+        // A partition already holding max_backlog records back holds their producer too, on a
+        // thread of its own (never an actor's): one that drops its futures cannot fill memory.
+        if (hold_is_full && troupe::detail::running_cell() == nullptr) {
+            held->wait();
+        }
+        return std::move(*held);
     }
     out.run();
     return make_ready_future(std::move(where));  // its state allocated after unlocking

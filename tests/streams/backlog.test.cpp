@@ -160,6 +160,29 @@ TEST(Backlog, ProduceSoonWaitsForRoomOnAThreadOfItsOwn) {
     EXPECT_EQ(read, (std::vector<std::string>{"0", "1", "2", "3", "4"}));
 }
 
+TEST(Backlog, ProduceWaitsOnAThreadOfItsOwnOnceTheHeldRecordsReachTheBound) {
+    // Bound 2, a group that never commits: two records go in and two are held back, their
+    // produce() returning at once. The fifth would make three held back, so produce() waits
+    // until its record is in, which here only the backlog timeout brings about: it returns
+    // with its future complete, after the two before it.
+    auto b = make_embedded_broker({.max_backlog = 2, .backlog_timeout = 200ms});
+    b->create_topic("t", 1);
+    auto c = b->subscribe("stuck", {"t"});
+    std::vector<troupe::future<record_metadata>> sent;
+    for (int i = 0; i < 4; ++i) {
+        sent.push_back(b->produce(numbered(i)));
+    }
+    EXPECT_TRUE(sent[1].ready());
+    EXPECT_FALSE(sent[2].ready());
+    EXPECT_FALSE(sent[3].ready());
+    sent.push_back(b->produce(numbered(4)));
+    ASSERT_TRUE(sent[4].ready());  // it returned once its record was in
+    for (int i = 0; i < 5; ++i) {
+        ASSERT_TRUE(sent[i].ready()) << i;
+        EXPECT_EQ(sent[i].get().offset, static_cast<std::uint64_t>(i));
+    }
+}
+
 TEST(Backlog, AnAgentCommitsEveryCommitEveryRecords) {
     app a{"every",
           {.commit_interval = std::chrono::hours(1), .commit_every = 100, .broker_instance = make_embedded_broker()}};
@@ -179,10 +202,11 @@ TEST(Backlog, AnAgentCommitsEveryCommitEveryRecords) {
 }
 
 TEST(Backlog, ProducersThatOutrunAnAgentAreHeldBackAndNothingIsLost) {
-    // The agent waits at a gate on its first value and has committed nothing: of 2,000 values
-    // sent, the broker takes 256 (its bound) and holds the others back in order. Once the gate
-    // opens the agent reads them all, committing every 32, and the log it reads never holds
-    // more than the bound and one chunk (256 records) that a commit has not freed yet.
+    // The agent waits at a gate on its first value and has committed nothing: of 512 values
+    // sent, the broker takes 256 (its bound) and holds the others back in order (as many as
+    // it holds back before a producer's send() waits). Once the gate opens the agent reads
+    // them all, committing every 32, and the log it reads never holds more than the bound and
+    // one chunk (256 records) that a commit has not freed yet.
     auto b = make_embedded_broker({.max_backlog = 256});
     app a{"outrun", {.commit_every = 32, .fetch_batch = 16, .broker_instance = b}};
     auto& topic = a.topic<std::string, int>("numbers", {.partitions = 1});
@@ -199,7 +223,7 @@ TEST(Backlog, ProducersThatOutrunAnAgentAreHeldBackAndNothingIsLost) {
         }
     });
     a.start();
-    constexpr int n = 2000;
+    constexpr int n = 512;
     std::vector<troupe::future<record_metadata>> sent;
     for (int i = 1; i <= n; ++i) {
         sent.push_back(topic.send(i));

@@ -123,7 +123,10 @@ public:
     /// it fails with troupe::error for a topic that does not exist or a partition out of range.
     /// A broker that bounds what its readers may fall behind holds the record back while its
     /// partition is full: the future completes once it is in (a producer that waits for it is
-    /// held back with it), and records keep their order.
+    /// held back with it), and records keep their order. The embedded broker holds back at most
+    /// as many records again as its bound: past that, a call on a thread of its own (not an
+    /// actor's) waits until its record is in, so a producer that drops its futures cannot fill
+    /// memory (Kafka's send() blocks when its buffer is full).
     virtual future<record_metadata> produce(outgoing r) = 0;
     /// Appends a record as produce() does, without a future of where it went (a producer of
     /// many records that need not know each one's offset saves making one per record). Throws
@@ -222,7 +225,8 @@ struct embedded_broker_options {
     std::chrono::milliseconds rebalance_timeout{60000};
     /// How many records a partition may hold that a group with a member has not committed
     /// past: a record that would make more waits (produce()'s future completes once it is in;
-    /// produce_soon() waits), so memory stays flat when producers outrun the agents. The
+    /// produce_soon() waits, and so does produce() once as many records again are held back,
+    /// except on an actor's thread), so memory stays flat when producers outrun the agents. The
     /// slowest group sets the pace; groups without a member (gone for good, or not started)
     /// hold nobody back, nor does a topic no group reads. 0: no bound.
     std::uint64_t max_backlog = 65536;
