@@ -3,7 +3,11 @@
 // fields, next to a bare loop that decodes the same values the same way (memcpy; simdjson's
 // on-demand API) with no framework, in the same run. And the round trip of an agent's ask.
 //
-//   bench_events [n=1000000] [rounds=5] [asks=20000]
+//   bench_events [n=1000000] [rounds=5] [asks=20000] [only=raw_pipeline]
+//
+// only=raw_pipeline runs the raw pipelines alone (send, then send_soon, in each round), printing
+// every round as well as the medians: their rounds are bimodal on this machine, so the spread
+// says more than one median.
 //
 // troupe's "rate" is n / (the time from the first send until the agent has finished n values
 // and the app has stopped, its last commit made): the producer (this thread) and the agent (a
@@ -210,6 +214,7 @@ int main(int argc, char** argv) {
     std::uint64_t n = 1'000'000;
     int rounds = 5;
     std::uint64_t asks = 20'000;
+    bool raw_pipeline_only = false;
     for (int i = 1; i < argc; ++i) {
         if (std::strncmp(argv[i], "n=", 2) == 0) {
             n = std::strtoull(argv[i] + 2, nullptr, 10);
@@ -217,7 +222,31 @@ int main(int argc, char** argv) {
             rounds = std::atoi(argv[i] + 7);
         } else if (std::strncmp(argv[i], "asks=", 5) == 0) {
             asks = std::strtoull(argv[i] + 5, nullptr, 10);
+        } else if (std::strcmp(argv[i], "only=raw_pipeline") == 0) {
+            raw_pipeline_only = true;
+        } else {
+            std::fprintf(stderr, "bench_events: unknown argument '%s'\n", argv[i]);
+            return 2;
         }
+    }
+    const auto make_raw = [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); };
+    const auto use_raw = [](const std::string& v) {
+        std::int64_t x = 0;
+        std::memcpy(&x, v.data(), 8);
+        return x;
+    };
+    if (raw_pipeline_only) {
+        std::vector<double> with_send, with_soon;
+        for (int r = 0; r < rounds; ++r) {
+            with_send.push_back(through_agent<std::string>(n, r, false, make_raw, use_raw));
+            with_soon.push_back(through_agent<std::string>(n, r, true, make_raw, use_raw));
+            std::printf("round %d: send %.2f M/s, send_soon %.2f M/s\n", r, with_send.back() / 1e6,
+                        with_soon.back() / 1e6);
+        }
+        report("troupe", "agent_raw", "rate", median(with_send), "events/s");
+        report("troupe", "agent_raw", "rate_soon", median(with_soon), "events/s");
+        std::printf("(checksum %lld)\n", static_cast<long long>(sink));
+        return 0;
     }
 
     // Raw 8-byte values: a std::string of 8 bytes (raw codec) through the agent; the floor
@@ -233,12 +262,6 @@ int main(int argc, char** argv) {
     std::vector<double> troupe_raw, floor_raw, troupe_json, floor_json, soon_raw, soon_json;
     std::vector<double> produce_raw, consume_raw, produce_json, consume_json, produce_soon_raw, produce_soon_json;
     bench_streams::by_hand_decoder bare;
-    const auto make_raw = [](std::uint64_t i) { return std::string(reinterpret_cast<const char*>(&i), 8); };
-    const auto use_raw = [](const std::string& v) {
-        std::int64_t x = 0;
-        std::memcpy(&x, v.data(), 8);
-        return x;
-    };
     const auto make_json = [](std::uint64_t i) { return bench_streams::sample_withdrawal(i); };
     const auto use_json = [](const withdrawal& w) { return w.date; };
     for (int r = 0; r < rounds; ++r) {
