@@ -293,61 +293,54 @@ future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, out
     return in;
 }
 
-future<record_metadata> memory_broker::produce(outgoing r) {
+memory_broker::put_result memory_broker::put(outgoing& r, completions& out, record_metadata* where) {
     if (!r.timestamp_ms) {
         r.timestamp_ms = now_ms();  // before locking: the producers' critical section stays short
     }
+    const std::lock_guard guard(lock_);
+    auto [log, p] = place(r);
+    partition_log& partition = log->partitions[p];
+    if (!partition.open()) {
+        future<record_metadata> held = hold(*log, p, std::move(r));
+        return {std::move(held), partition.held.size() > options_.max_backlog};
+    }
+    const record& stored = append(*log, p, r, out);
+    if (where != nullptr) {
+        where->partition = stored.partition;
+        where->offset = stored.offset;
+        where->timestamp_ms = stored.timestamp_ms;
+        where->topic = stored.topic;
+    }
+    return {};
+}
+
+future<record_metadata> memory_broker::produce(outgoing r) {
     completions out;
     record_metadata where;
-    std::optional<future<record_metadata>> held;
-    bool hold_is_full = false;
+    put_result put_in;
     try {
-        const std::lock_guard guard(lock_);
-        auto [log, p] = place(r);
-        partition_log& partition = log->partitions[p];
-        if (!partition.open()) {
-            held = hold(*log, p, std::move(r));
-            hold_is_full = partition.held.size() > options_.max_backlog;
-        } else {
-            const record& stored = append(*log, p, r, out);
-            where.partition = stored.partition;
-            where.offset = stored.offset;
-            where.timestamp_ms = stored.timestamp_ms;
-            where.topic = stored.topic;
-        }
+        put_in = put(r, out, &where);
     } catch (...) {
         return make_failed_future<record_metadata>(std::current_exception());
     }
-    if (held) {
+    if (put_in.held) {
         // A partition already holding max_backlog records back holds their producer too, on a
         // thread of its own (never an actor's): one that drops its futures cannot fill memory.
-        if (hold_is_full && troupe::detail::running_cell() == nullptr) {
-            held->wait();
+        if (put_in.hold_is_full && troupe::detail::running_cell() == nullptr) {
+            put_in.held->wait();
         }
-        return std::move(*held);
+        return std::move(*put_in.held);
     }
     out.run();
     return make_ready_future(std::move(where));  // its state allocated after unlocking
 }
 
 void memory_broker::produce_soon(outgoing r) {
-    if (!r.timestamp_ms) {
-        r.timestamp_ms = now_ms();
-    }
     completions out;
-    std::optional<future<record_metadata>> held;
-    {
-        const std::lock_guard guard(lock_);
-        auto [log, p] = place(r);
-        if (log->partitions[p].open()) {
-            append(*log, p, r, out);
-        } else {
-            held = hold(*log, p, std::move(r));
-        }
-    }
+    put_result put_in = put(r, out, nullptr);
     out.run();
-    if (held && troupe::detail::running_cell() == nullptr) {
-        held->get();  // the producer waits with its record: back-pressure (an actor is never blocked)
+    if (put_in.held && troupe::detail::running_cell() == nullptr) {
+        put_in.held->get();  // the producer waits with its record: back-pressure (an actor is never blocked)
     }
 }
 

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -194,6 +195,15 @@ private:
     /// Appends `r` (its parts moved out) to partition `p` of `log` and serves the members
     /// waiting for it. Under lock_.
     const record& append(topic_log& log, std::uint32_t p, outgoing& r, completions& out);
+    /// What put() did with a record: nothing held if it went in, else the future of the record
+    /// held back, and whether its partition's hold is past max_backlog.
+    struct put_result {
+        std::optional<future<record_metadata>> held;
+        bool hold_is_full = false;
+    };
+    /// Takes the lock and appends `r` (its metadata into `where`, if given) or holds it back:
+    /// the two produce calls. Throws for a topic or partition that does not exist.
+    put_result put(outgoing& r, completions& out, record_metadata* where);
     /// Holds `r` back until partition `p` of `log` has room (or the backlog timeout passes):
     /// the future completes once it is in. Under lock_.
     future<record_metadata> hold(topic_log& log, std::uint32_t p, outgoing r);
