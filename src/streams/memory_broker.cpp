@@ -139,48 +139,6 @@ memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
     return topics_.find(tp.topic)->second.partitions[tp.partition];
 }
 
-// --- chunks ----------------------------------------------------------------------------------
-
-std::shared_ptr<record_chunk> chunk_pool::take(const std::shared_ptr<chunk_pool>& pool) {
-    record_chunk* c = nullptr;
-    {
-        const std::lock_guard guard(pool->lock_);
-        if (!pool->spares_.empty()) {
-            c = pool->spares_.back();
-            pool->spares_.pop_back();
-        }
-    }
-    if (c == nullptr) {
-        c = new record_chunk();
-    }
-    try {
-        return {c, [pool](record_chunk* back) { pool->give_back(back); }};
-    } catch (...) {
-        delete c;  // the control block could not be made
-        throw;
-    }
-}
-
-void chunk_pool::give_back(record_chunk* c) noexcept {
-    for (record& r : c->records) {
-        r.object.reset();  // a channel's value goes with its last reader, as the log promised
-    }
-    {
-        const std::lock_guard guard(lock_);
-        if (spares_.size() < most_spares) {
-            spares_.push_back(c);  // (reserved: cannot throw)
-            return;
-        }
-    }
-    delete c;
-}
-
-chunk_pool::~chunk_pool() {
-    for (record_chunk* c : spares_) {
-        delete c;
-    }
-}
-
 // --- partitions ------------------------------------------------------------------------------
 
 record& memory_broker::partition_log::next_slot(const std::shared_ptr<chunk_pool>& pool) {

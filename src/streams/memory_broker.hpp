@@ -8,7 +8,8 @@
 #include <troupe/core/detail/futex.hpp>
 #include <troupe/streams/broker.hpp>
 
-#include <array>
+#include "streams/chunk_pool.hpp"
+
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -48,38 +49,6 @@ public:
 
 private:
     std::mutex m_;
-};
-
-/// The records of a partition's log, in place, 256 at a time (record_ptrs share the chunk
-/// their record is in).
-struct record_chunk {
-    static constexpr std::size_t records_in_one = 256;
-    std::array<record, records_in_one> records;
-};
-
-/// Chunks the logs have let go of, kept for the next ones the broker makes. A chunk is tens of
-/// kilobytes: making one for every 256 appends and freeing it after the commit had the
-/// allocator merge the small blocks freed meanwhile each time (a fifth of a pipeline's time).
-/// A reused chunk's records keep their bytes until an append overwrites them, so the buffers
-/// of a record are freed on the producer's thread, which made them. Chunks come back from
-/// whichever thread drops the last record_ptr into them, possibly after the broker has gone:
-/// the pool lives as long as its deleters.
-class chunk_pool {
-public:
-    /// A spare chunk of `pool`, or a new one; it goes back to `pool` once the last record_ptr
-    /// into it goes (or is freed, if `pool` has enough spares).
-    static std::shared_ptr<record_chunk> take(const std::shared_ptr<chunk_pool>& pool);
-    chunk_pool() { spares_.reserve(most_spares); }
-    ~chunk_pool();
-    chunk_pool(const chunk_pool&) = delete;
-    chunk_pool& operator=(const chunk_pool&) = delete;
-
-private:
-    static constexpr std::size_t most_spares = 8;
-    void give_back(record_chunk* c) noexcept;
-
-    std::mutex lock_;
-    std::vector<record_chunk*> spares_;
 };
 
 class memory_broker final : public broker, public std::enable_shared_from_this<memory_broker> {
