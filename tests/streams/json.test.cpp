@@ -148,6 +148,27 @@ TEST(Json, ErrorsSayWhereAndWhat) {
     EXPECT_EQ(error_of<std::string>("nope"), "$: expected a string, got something that is not JSON");
 }
 
+TEST(Json, AnIntegerAloneReadsAsTheParserReadsIt) {
+    // A bare integer skips simdjson's parser; anything that is not a plain one in range still
+    // goes through it, with the parser's result or error.
+    EXPECT_EQ(from_json<long>("42"), 42);
+    EXPECT_EQ(from_json<long>("-42"), -42);
+    EXPECT_EQ(from_json<int>("0"), 0);
+    EXPECT_EQ(from_json<int>("-0"), 0);
+    EXPECT_EQ(from_json<std::int64_t>("-9223372036854775808"), std::numeric_limits<std::int64_t>::min());
+    EXPECT_EQ(from_json<std::uint64_t>("18446744073709551615"), std::numeric_limits<std::uint64_t>::max());
+    EXPECT_EQ(from_json<int>(" 7\n"), 7);  // whitespace around it: the parser's
+    EXPECT_EQ(error_of<std::int8_t>("128"), "$: the integer 128 does not fit");
+    EXPECT_EQ(error_of<std::int8_t>("-129"), "$: the integer -129 does not fit");
+    EXPECT_EQ(error_of<unsigned>("-0"), "$: expected a non-negative integer, got a number");
+    EXPECT_NE(error_of<int>("007"), "(no error)");  // JSON has no leading zeros
+    EXPECT_NE(error_of<int>("+7"), "(no error)");
+    EXPECT_NE(error_of<int>("-"), "(no error)");
+    EXPECT_NE(error_of<int>("1.5"), "(no error)");
+    EXPECT_EQ(error_of<int>("7 8"), "$: more after the value");
+    EXPECT_EQ(error_of<int>("7x"), "$: malformed JSON where an integer should be (Problem while parsing a number)");
+}
+
 TEST(Json, NaNCannotBeWritten) {
     try {
         (void)to_json(std::numeric_limits<double>::quiet_NaN());
