@@ -14,7 +14,9 @@
 #include <unistd.h>
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <string>
+#include <system_error>
 #include <utility>
 
 namespace troupe::streams::detail {
@@ -65,12 +67,13 @@ app_core::~app_core() {
     stop();
 }
 
-std::pair<std::string, future<bytes>> app_core::expect_reply(std::string what, std::chrono::milliseconds timeout) {
-    std::string id;
+std::pair<std::uint64_t, future<bytes>> app_core::expect_reply(std::shared_ptr<const std::string> what,
+                                                               std::chrono::milliseconds timeout) {
+    std::uint64_t id = 0;
     future<bytes> reply;
     {
         const std::lock_guard guard(asks_->lock);
-        id = std::to_string(++asks_->next);
+        id = ++asks_->next;
         reply = asks_->asks[id].reply.get_future();
     }
     // The deadline fails the ask unless the reply came first; whichever comes second finds the
@@ -92,7 +95,7 @@ std::pair<std::string, future<bytes>> app_core::expect_reply(std::string what, s
                 asks->asks.erase(it);
             }
             late->set_exception(std::make_exception_ptr(
-                troupe::timeout(what + ": no reply within " + std::to_string(timeout.count()) + " ms")));
+                troupe::timeout(*what + ": no reply within " + std::to_string(timeout.count()) + " ms")));
         });
     {
         const std::lock_guard guard(asks_->lock);
@@ -101,7 +104,7 @@ std::pair<std::string, future<bytes>> app_core::expect_reply(std::string what, s
             it->second.deadline = std::move(deadline);
         }
     }
-    return {std::move(id), std::move(reply)};
+    return {id, std::move(reply)};
 }
 
 std::string app_core::fresh_correlation_id() {
@@ -114,7 +117,7 @@ std::size_t app_core::pending_asks() const {
     return asks_->asks.size();
 }
 
-void app_core::abandon_reply(const std::string& id) {
+void app_core::abandon_reply(std::uint64_t id) {
     std::optional<waiting_ask> found;
     {
         const std::lock_guard guard(asks_->lock);
@@ -135,10 +138,17 @@ void app_core::complete(const record& r) {
                                id_, reply_topic_, r.offset);
         return;
     }
+    // An ask's correlation id is its number; another one (a send() with its own) is no ask's.
+    std::uint64_t number = 0;
+    const char* text = reinterpret_cast<const char*>(id->data());
+    if (const auto [end, failed] = std::from_chars(text, text + id->size(), number);
+        failed != std::errc{} || end != text + id->size()) {
+        return;
+    }
     std::optional<waiting_ask> found;
     {
         const std::lock_guard guard(asks_->lock);
-        auto it = asks_->asks.find(text_of(*id));
+        auto it = asks_->asks.find(number);
         if (it == asks_->asks.end()) {
             return;  // timed out meanwhile
         }
@@ -192,7 +202,7 @@ void app_core::stop() {
         }
         replies_->close();
     }
-    std::map<std::string, waiting_ask, std::less<>> left;
+    decltype(ask_table::asks) left;
     {
         const std::lock_guard guard(asks_->lock);
         left.swap(asks_->asks);
@@ -324,7 +334,8 @@ void stream_home::close() {
 agent_core::agent_core(app_core& app, agent_settings settings)
     : stream_home(app, settings.from, "agent '" + settings.name + "'", app.id() + "-" + settings.name, settings.topics,
                   settings.concurrency, settings.on_bad),
-      agent_name_(std::move(settings.name)) {}
+      agent_name_(std::move(settings.name)),
+      ask_what_(std::make_shared<const std::string>("streams: ask of agent '" + agent_name_ + "'")) {}
 
 void agent_core::reply(const record& request, bytes value) {
     const bytes* to = header_of(request, reply_to_header);

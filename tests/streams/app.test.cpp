@@ -98,6 +98,29 @@ TEST(App, AnAskWithoutAReplyTimesOut) {
     EXPECT_EQ(a.pending_asks(), 0U);  // the one that timed out is gone too
 }
 
+TEST(App, ARecordOnTheReplyTopicThatAnswersNoAskIsPassedOver) {
+    // Replies that name no waiting ask (a correlation id that is not an ask's number, or the
+    // number of none waiting) come to the app's reply topic too: it reads past them, and the
+    // asks waiting get their own replies.
+    app a{"passing-over", {.broker = "memory://app-foreign-replies"}};
+    auto& topic = a.topic<std::string, add>("adding");
+    auto& agent = a.agent("adding", topic, adding);
+    a.start();
+    std::string replies;
+    for (const auto& t : a.broker().topics()) {
+        if (t.rfind("passing-over-reply-", 0) == 0) {
+            replies = t;
+        }
+    }
+    ASSERT_FALSE(replies.empty());
+    for (const char* id : {"not-an-ask", "99999", "1x", "", "18446744073709551616"}) {
+        agent.send(add{1, 1}, {.reply_to = replies, .correlation_id = id}).get(10s);
+    }
+    EXPECT_EQ(agent.ask(add{2, 3}, 10s).get(), 5);
+    EXPECT_EQ(agent.ask(add{4, 5}, 10s).get(), 9);
+    EXPECT_EQ(a.pending_asks(), 0U);
+}
+
 TEST(App, AnAskThatCannotBeSentFailsAtOnceAndWaitsForNothing) {
     app a{"unsent", {.broker = "memory://app-unsent", .topic_partitions = 2}};
     auto& topic = a.topic<std::string, add>("adding");

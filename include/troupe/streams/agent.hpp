@@ -203,9 +203,10 @@ public:
     requires(!std::is_void_v<U>) future<U> ask(const V& value, std::chrono::milliseconds timeout,
                                                send_options<K> o = {})
     const {
-        auto [id, reply] = core_.app().expect_reply("streams: ask of agent '" + name() + "'", timeout);
+        auto [id, reply] = core_.app().expect_reply(core_.ask_what(), timeout);
+        o.headers.reserve(o.headers.size() + 2);
         o.headers.push_back({std::string(detail::reply_to_header), bytes_of(core_.app().reply_topic())});
-        o.headers.push_back({std::string(detail::correlation_header), bytes_of(id)});
+        o.headers.push_back({std::string(detail::correlation_header), bytes_of(std::to_string(id))});
         future<record_metadata> sent;
         try {
             sent = source().send(value, std::move(o));

@@ -107,13 +107,15 @@ public:
     /// The topic this app instance reads replies from.
     const std::string& reply_topic() const noexcept { return reply_topic_; }
 
-    /// Registers an ask waiting for its reply: a correlation id for the request's header and
-    /// the future of the reply's bytes, which fails with troupe::timeout after `timeout`.
-    std::pair<std::string, future<bytes>> expect_reply(std::string what, std::chrono::milliseconds timeout);
+    /// Registers an ask waiting for its reply: its number (in decimal, the correlation id for
+    /// the request's header) and the future of the reply's bytes, which fails with
+    /// troupe::timeout after `timeout`, saying `what` timed out.
+    std::pair<std::uint64_t, future<bytes>> expect_reply(std::shared_ptr<const std::string> what,
+                                                         std::chrono::milliseconds timeout);
     /// A correlation id no other request of this app instance has.
     std::string fresh_correlation_id();
     /// Forgets the ask `id` (its request could not be sent): no reply is waited for any more.
-    void abandon_reply(const std::string& id);
+    void abandon_reply(std::uint64_t id);
     /// How many asks wait for their replies.
     std::size_t pending_asks() const;
 
@@ -137,7 +139,7 @@ private:
     /// the app ends: they hold this, not the app).
     struct ask_table {
         std::mutex lock;
-        std::map<std::string, waiting_ask, std::less<>> asks;
+        std::unordered_map<std::uint64_t, waiting_ask> asks;  // by number
         std::uint64_t next = 0;
     };
     task<void> read_replies();
@@ -355,12 +357,15 @@ public:
 
     /// The agent's name (name() is how logs name it: "agent 'adding'").
     const std::string& agent_name() const noexcept { return agent_name_; }
+    /// "streams: ask of agent '<name>'": what an ask of it that times out says, made once.
+    const std::shared_ptr<const std::string>& ask_what() const noexcept { return ask_what_; }
 
     /// If `request` asked for a reply, sends `value` to where it said.
     void reply(const record& request, bytes value);
 
 private:
     std::string agent_name_;
+    std::shared_ptr<const std::string> ask_what_;
 };
 
 }  // namespace detail
