@@ -329,6 +329,13 @@ void stream_home::close() {
     }
 }
 
+std::optional<future<void>> stream_home::ask_for_room() {
+    if (std::optional<future<void>> room = app().brokerage().when_caller_may_produce()) {
+        return room;
+    }
+    return app().in_process_ptr()->when_caller_may_produce();
+}
+
 // --- agent_core ------------------------------------------------------------------------------
 
 agent_core::agent_core(app_core& app, agent_settings settings)

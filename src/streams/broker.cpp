@@ -35,6 +35,10 @@ void broker::produce_soon(outgoing r) {
     }
 }
 
+std::optional<future<void>> broker::when_caller_may_produce() {
+    return std::nullopt;
+}
+
 std::shared_ptr<broker> make_embedded_broker(embedded_broker_options o) {
     return std::make_shared<detail::memory_broker>(o);
 }

@@ -27,7 +27,9 @@
 // append). A record that would pass it is held back in the partition's queue, and every record
 // after it too, so order is kept; a commit that makes room lets them in. produce()'s future
 // completes then; produce_soon() waits for it, and so does produce() once the partition holds
-// max_backlog records back, except on an actor's thread. A record held past
+// max_backlog records back, except on an actor's thread: there the actor is noted as owing, and
+// the agent it is waits for the room before its next value (when_caller_may_produce()). A
+// record held past
 // the backlog timeout lets the partition overflow (with a warning) until its readers are back
 // under the bound, so a reader stuck for good, or agents that wait on each other in a cycle,
 // slow producers down without hanging them, and nothing is ever dropped.
@@ -248,7 +250,35 @@ future<record_metadata> memory_broker::hold(topic_log& log, std::uint32_t p, out
     if (held.size() == 1) {
         wake_timer();  // a new earliest deadline of this partition
     }
+    const void* actor = troupe::detail::running_cell();
+    if (held.size() > options_.max_backlog && actor != nullptr && owing_.count(actor) == 0) {
+        // An actor's thread is never blocked: its agent waits before its next value instead.
+        promise<void> room;
+        const std::uint64_t number = ++owing_numbers_;
+        owing_.emplace(actor, owing_entry{number, room.get_future()});
+        log.partitions[p].owed.push_back({actor, number, std::move(room)});
+        actors_owing_room_.store(owing_.size(), std::memory_order_relaxed);
+    }
     return in;
+}
+
+std::optional<future<void>> memory_broker::when_caller_may_produce() {
+    if (!owes_room()) {
+        return std::nullopt;
+    }
+    const void* actor = troupe::detail::running_cell();
+    if (actor == nullptr) {
+        return std::nullopt;
+    }
+    const std::lock_guard guard(lock_);
+    auto it = owing_.find(actor);
+    if (it == owing_.end()) {
+        return std::nullopt;
+    }
+    future<void> room = std::move(it->second.room);
+    owing_.erase(it);
+    actors_owing_room_.store(owing_.size(), std::memory_order_relaxed);
+    return room;
 }
 
 memory_broker::put_result memory_broker::put(outgoing& r, completions& out, record_metadata* where) {
@@ -320,6 +350,17 @@ void memory_broker::set_limit(const std::string& name, topic_log& log, std::uint
         out.produced.emplace_back(std::move(h.to),
                                   record_metadata{stored.topic, stored.partition, stored.offset, stored.timestamp_ms});
         partition.held.pop_front();
+    }
+    if (!partition.owed.empty() && partition.held.size() <= options_.max_backlog) {
+        for (auto& o : partition.owed) {
+            out.rooms.push_back(std::move(o.room));
+            auto it = owing_.find(o.actor);
+            if (it != owing_.end() && it->second.number == o.number) {
+                owing_.erase(it);  // not taken: its actor need not wait any more
+            }
+        }
+        partition.owed.clear();
+        actors_owing_room_.store(owing_.size(), std::memory_order_relaxed);
     }
 }
 
@@ -576,6 +617,9 @@ void memory_broker::completions::run() {
         d.to.set_value(std::move(d.records));
     }
     for (auto& p : readable) {
+        p.set_value();
+    }
+    for (auto& p : rooms) {
         p.set_value();
     }
 }

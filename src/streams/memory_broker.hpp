@@ -10,6 +10,7 @@
 
 #include "streams/chunk_pool.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -67,6 +68,7 @@ public:
     void produce_soon(outgoing r) override;
     std::unique_ptr<consumer> subscribe(const std::string& group, std::vector<std::string> topics) override;
     std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const override;
+    std::optional<future<void>> when_caller_may_produce() override;
 
 private:
     friend class memory_consumer;
@@ -114,6 +116,14 @@ private:
             std::chrono::steady_clock::time_point deadline;  // when it goes in anyway
         };
         std::list<held_record> held;  // (a list: moving one cannot throw, so partitions move in their vector)
+        /// The actors that have had a record held back past max_backlog here, each with the
+        /// wait that ends once fewer are held (by when_caller_may_produce()).
+        struct owed_room {
+            const void* actor;
+            std::uint64_t number;  // of its entry in owing_
+            promise<void> room;
+        };
+        std::vector<owed_room> owed;
 
     private:
         static constexpr std::size_t chunk_records = record_chunk::records_in_one;
@@ -152,6 +162,7 @@ private:
         std::vector<delivery> fetches;
         std::vector<promise<void>> readable;  // when_readable() and when_revoking() waits
         std::vector<std::pair<promise<record_metadata>, record_metadata>> produced;  // held records now in
+        std::vector<promise<void>> rooms;  // actors' waits for room (when_caller_may_produce())
         void run();
     };
 
@@ -215,6 +226,15 @@ private:
     // Revocations and held records past their deadlines: timer_ waits on deadline_ for the next
     // one (or for a new one), under lock_, until the broker goes.
     std::condition_variable_any deadline_;
+    // The actors (by cell) that have had a record held back past max_backlog, and the wait
+    // for room there, until they take it or the room comes; actors_owing_room_ is its size,
+    // read without the lock (an agent asks before every value, and nearly always nobody owes).
+    struct owing_entry {
+        std::uint64_t number;
+        future<void> room;
+    };
+    std::map<const void*, owing_entry> owing_;
+    std::uint64_t owing_numbers_ = 0;
     std::thread timer_;
     bool ending_ = false;
 };

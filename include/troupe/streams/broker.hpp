@@ -19,6 +19,7 @@
 
 #include <troupe/core/future.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <compare>
 #include <cstddef>
@@ -135,9 +136,21 @@ public:
     /// a failure it meets after that is not reported to the caller: use produce() where that
     /// matters. Where a broker holds the record back (see produce()), this waits until it is
     /// in, except on an actor's thread (an agent's), which it never blocks: there the record is
-    /// held back as produce() holds it. The default calls produce() and throws its error if it
+    /// held back as produce() holds it (and the agent waits before its next value: see
+    /// when_caller_may_produce()). The default calls produce() and throws its error if it
     /// failed at once.
     virtual void produce_soon(outgoing r);
+    /// For a producer on an actor's thread, which produce() and produce_soon() never block: if
+    /// the calling actor has had a record held back with max_backlog records already held
+    /// before it in that partition, the wait until that partition holds fewer again (taken
+    /// once: the next call gives nothing, until another such record); else nothing. An agent
+    /// awaits it before it takes its next value, so an agent that drops send()'s futures, or
+    /// calls send_soon(), in a loop cannot fill memory either. The default gives nothing (a
+    /// broker that holds nothing back).
+    virtual std::optional<future<void>> when_caller_may_produce();
+    /// False while no actor owes room (when_caller_may_produce() would give nothing to any):
+    /// what an agent reads before every value, one relaxed load.
+    bool owes_room() const noexcept { return actors_owing_room_.load(std::memory_order_relaxed) != 0; }
 
     /// A new member of consumer group `group`, reading `topics` (which must exist). The group's
     /// partitions are shared out again among its members, this one included.
@@ -145,6 +158,11 @@ public:
     /// What `group` has committed for `tp`: the next offset it will read; none before its
     /// first commit.
     virtual std::optional<std::uint64_t> committed(const std::string& group, const topic_partition& tp) const = 0;
+
+protected:
+    /// How many actors owe room: kept by a broker that holds records back (see
+    /// when_caller_may_produce()); an actor reads its own change, its turns being ordered.
+    std::atomic<std::size_t> actors_owing_room_{0};
 };
 
 /// One member of a consumer group. Its methods may be called from any thread, one fetch at a

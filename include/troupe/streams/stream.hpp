@@ -87,11 +87,12 @@ public:
             if (finish_first_) {
                 s_->finish();
             }
-            return !s_->any_async_ && s_->take_fetched(value_);
+            room_ = s_->home_->room_owed();  // what this actor sent is held back past the bound
+            return !room_ && !s_->any_async_ && s_->take_fetched(value_);
         }
         template <class P>
         std::coroutine_handle<> await_suspend(std::coroutine_handle<P> awaiting) {
-            fetch_ = s_->wait_for_value(value_);
+            fetch_ = room_ ? s_->wait_for_room(std::move(*room_), value_) : s_->wait_for_value(value_);
             inner_.emplace(std::move(fetch_).operator co_await());
             return inner_->await_suspend(awaiting);
         }
@@ -106,6 +107,7 @@ public:
         stream* s_;
         bool finish_first_;
         std::optional<V> value_;
+        std::optional<future<void>> room_;
         task<void> fetch_;
         std::optional<typename task<void>::awaiter> inner_;
     };
@@ -517,6 +519,15 @@ private:
             }
         }
         return false;
+    }
+    /// Waits for `room` (a broker's, for what this actor sent), then for a value.
+    task<void> wait_for_room(future<void> room, std::optional<V>& out) {
+        co_await std::move(room);
+        if (!any_async_ && take_fetched(out)) {
+            co_return;
+        }
+        task<void> value = wait_for_value(out);
+        co_await std::move(value);
     }
     /// Waits for records until one gives a value.
     task<void> wait_for_value(std::optional<V>& out) {

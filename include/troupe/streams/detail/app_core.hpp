@@ -308,6 +308,16 @@ public:
     /// Starts `t` in the nursery the stream runs in (a forwarder of through() or group_by()).
     void start(task<void> t);
 
+    /// The wait for room, if the calling actor (the stream's) has had a record held back past
+    /// its broker's bound (the app's broker or its channels', broker::when_caller_may_produce()):
+    /// the stream awaits it before it gives its next value.
+    std::optional<future<void>> room_owed() {
+        if (!app().brokerage().owes_room() && !app().in_process_ptr()->owes_room()) [[likely]] {
+            return std::nullopt;
+        }
+        return ask_for_room();
+    }
+
     /// Values finished by the readers the stream's function iterates (the last derived one,
     /// or the root).
     std::uint64_t finished() const noexcept { return counted_.load(std::memory_order_acquire)->acknowledged(); }
@@ -317,6 +327,8 @@ public:
     }
 
 private:
+    std::optional<future<void>> ask_for_room();
+
     std::string name_;
     std::size_t concurrency_;
     bad_value_policy on_bad_;
