@@ -5,6 +5,11 @@
 // wait on its thread (the broker holds back no more than the bound again), and so do its
 // send_soon()s. Once the agent reads and commits (every 100 values), the waiting values go in
 // as room is made, and every one arrives.
+//
+// An agent is a producer too, and its thread is never blocked: a relay agent that forwards
+// with send_soon() into a topic whose reader is shut out has its records held back, and once
+// as many as the bound are held it waits before its next value instead (another agent runs
+// meanwhile). It goes on, losing nothing, once the reader reads.
 
 #include <troupe/streams/app.hpp>
 
@@ -22,6 +27,48 @@
 using example::check;
 namespace streams = troupe::streams;
 using namespace std::chrono_literals;
+
+// A relay agent forwards every value with send_soon() into "totals", bounded at 100 and read
+// by an agent that waits at a gate. The broker takes 100 and holds the next ones back; with 100
+// held, the relay waits before its next value. 1,000 values sent, it has forwarded 201 (100 in
+// the log, 101 held) when the gate opens; then all 1,000 arrive.
+void relay_into_a_shut_topic() {
+    constexpr std::uint64_t bound = 100;
+    constexpr int n = 1000;
+    auto broker = streams::make_embedded_broker({.max_backlog = bound});
+    streams::app app{"relaying", {.commit_every = 10, .broker_instance = broker}};
+    auto& readings = app.topic<std::string, int>("readings", {.partitions = 1});
+    auto& totals = app.topic<std::string, int>("totals", {.partitions = 1});
+    auto& relay = app.agent("relay", readings, [&](streams::stream<std::string, int>& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            totals.send_soon(*v);  // never blocks this agent's thread
+        }
+    });
+    troupe::promise<void> gate;
+    std::atomic<long> sum{0};
+    auto& adding = app.agent("adding", totals, [&](streams::stream<std::string, int>& s) -> troupe::task<void> {
+        troupe::future<void> opened = gate.get_future();
+        co_await opened;
+        while (std::optional<int> v = co_await s.next()) {
+            sum += *v;
+        }
+    });
+    app.start();
+    std::thread producer([&] {
+        for (int i = 1; i <= n; ++i) {
+            readings.send_soon(i);  // waits on this thread while "readings" is full
+        }
+    });
+    check(relay.when_finished(2 * bound + 1).wait_for(60s), "the relay forwards up to the bound and as many held");
+    std::cout << "the relay waits: " << relay.finished() << " of " << n << " values forwarded, "
+              << broker->end_offset({"totals", 0}) << " in the log\n";
+    check(relay.finished() == 2 * bound + 1, "the relay waits for room before its next value");
+    gate.set_value();
+    producer.join();
+    check(adding.when_finished(n).wait_for(60s), "the reader got every value the relay forwarded");
+    app.stop();
+    check(sum.load() == static_cast<long>(n) * (n + 1) / 2, "nothing the relay forwarded was lost");
+}
 
 int main() {
     constexpr std::uint64_t bound = 1000;
@@ -83,5 +130,7 @@ int main() {
     // A commit frees records a chunk (256 records) at a time, so the log may hold up to one
     // chunk more than the bound.
     check(most_in_log.load() <= bound + 256, "the log never held much more than the bound");
+
+    relay_into_a_shut_topic();
     return example::exit_status();
 }
