@@ -328,6 +328,34 @@ TEST(Backlog, WhatAnAgentSendsIntoAFullTopicStaysBoundedAndArrives) {
     EXPECT_LE(most_ahead.load(), 64U + 1U);  // held back: at most the bound and the one past it
 }
 
+TEST(Backlog, AnAgentThatSendsIntoAFullTopicItReadsGoesOnAtThePaceOfItsCommits) {
+    // An agent reads "countdown" and sends each value but 0 back into it, less one: 20 values
+    // of 50 sent in make 1,020 for it to take, into a topic bounded at 64. Its own records are
+    // held past the bound, so it waits for room, which only its own commits make: its commit
+    // timer's (every 10 ms; it commits nothing on its count), which runs while it waits. It
+    // takes all 1,020 values, the backlog timeout (an hour) never reached.
+    auto b = make_embedded_broker({.max_backlog = 64, .backlog_timeout = 1h});
+    app a{"self", {.commit_interval = 10ms, .commit_every = 1000000, .broker_instance = b}};
+    auto& countdown = a.topic<std::string, int>("countdown", {.partitions = 1});
+    std::atomic<int> zeros{0};
+    auto& counting = a.agent("counting", countdown, [&](stream<std::string, int>& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            if (*v > 0) {
+                countdown.send_soon(*v - 1);
+            } else {
+                ++zeros;
+            }
+        }
+    });
+    a.start();
+    for (int i = 0; i < 20; ++i) {
+        countdown.send_soon(50);  // this thread waits for room too
+    }
+    ASSERT_TRUE(counting.when_finished(20 * 51).wait_for(60s));
+    a.stop();
+    EXPECT_EQ(zeros.load(), 20);
+}
+
 TEST(Backlog, ATopicSinkWaitsForRoomAndDeliversEverythingInOrder) {
     // Values go through a topic sink into a topic bounded at 4 and read one at a time, with a
     // commit after each: the sink keeps waiting for room, and every value arrives in order.
