@@ -27,12 +27,11 @@
 // append). A record that would pass it is held back in the partition's queue, and every record
 // after it too, so order is kept; a commit that makes room lets them in. produce()'s future
 // completes then; produce_soon() waits for it, and so does produce() once the partition holds
-// max_backlog records back, except on an actor's thread: there the actor is noted as owing, and
-// the agent it is waits for the room before its next value (when_caller_may_produce()). A
-// record held past
-// the backlog timeout lets the partition overflow (with a warning) until its readers are back
-// under the bound, so a reader stuck for good, or agents that wait on each other in a cycle,
-// slow producers down without hanging them, and nothing is ever dropped.
+// max_backlog records back, except on an actor's thread: there the actor is noted as owing
+// room, and an agent waits for it before its next value (when_caller_may_produce()). A record
+// held past the backlog timeout lets the partition overflow (with a warning) until its readers
+// are back under the bound, so a reader stuck for good, or agents that wait on each other in a
+// cycle, slow producers down without hanging them, and nothing is ever dropped.
 
 #include "streams/memory_broker.hpp"
 
