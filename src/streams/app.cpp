@@ -67,10 +67,10 @@ app_core::~app_core() {
     stop();
 }
 
-std::pair<std::uint64_t, future<bytes>> app_core::expect_reply(std::shared_ptr<const std::string> what,
-                                                               std::chrono::milliseconds timeout) {
+std::pair<std::uint64_t, future<record_ptr>> app_core::expect_reply(std::shared_ptr<const std::string> what,
+                                                                    std::chrono::milliseconds timeout) {
     std::uint64_t id = 0;
-    future<bytes> reply;
+    future<record_ptr> reply;
     {
         const std::lock_guard guard(asks_->lock);
         id = ++asks_->next;
@@ -84,7 +84,7 @@ std::pair<std::uint64_t, future<bytes>> app_core::expect_reply(std::shared_ptr<c
             if (!asks) {
                 return;
             }
-            std::optional<promise<bytes>> late;
+            std::optional<promise<record_ptr>> late;
             {
                 const std::lock_guard guard(asks->lock);
                 auto it = asks->asks.find(id);
@@ -131,11 +131,11 @@ void app_core::abandon_reply(std::uint64_t id) {
     found->deadline.cancel();
 }
 
-void app_core::complete(const record& r) {
-    const bytes* id = header_of(r, correlation_header);
+void app_core::complete(record_ptr r) {
+    const bytes* id = header_of(*r, correlation_header);
     if (id == nullptr) {
         troupe::logger()->warn("streams: app '{}': a record on its reply topic {} at offset {} has no correlation id",
-                               id_, reply_topic_, r.offset);
+                               id_, reply_topic_, r->offset);
         return;
     }
     // An ask's correlation id is its number; another one (a send() with its own) is no ask's.
@@ -156,21 +156,25 @@ void app_core::complete(const record& r) {
         asks_->asks.erase(it);
     }
     found->deadline.cancel();
-    found->reply.set_value(r.value);
+    found->reply.set_value(std::move(r));
 }
 
 task<void> app_core::read_replies() {
     std::size_t uncommitted = 0;
     for (;;) {
         std::vector<record_ptr> got = co_await replies_->fetch(options_.fetch_batch);
-        for (const auto& r : got) {
-            complete(*r);
+        if (got.empty()) {
+            continue;
+        }
+        const std::uint64_t next = got.back()->offset + 1;
+        for (auto& r : got) {
+            complete(std::move(r));  // the ask's future gets the record itself
         }
         // Nobody reads a reply twice, but a broker that frees what its groups have committed
         // past (memory:// does) keeps every reply until this group commits: once a batch's worth.
         uncommitted += got.size();
         if (uncommitted >= options_.fetch_batch) {
-            replies_->commit({{{reply_topic_, 0}, got.back()->offset + 1}});
+            replies_->commit({{{reply_topic_, 0}, next}});
             uncommitted = 0;
         }
     }

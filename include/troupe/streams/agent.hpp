@@ -217,7 +217,7 @@ public:
             core_.app().abandon_reply(id);  // no request went: no reply to wait for
             throw;
         }
-        return reply.then_anywhere([](const bytes& b) { return decode_as<U>(serializer::automatic, b); });
+        return reply.then_anywhere([](const record_ptr& r) { return decode_as<U>(serializer::automatic, r->value); });
     }
     /// Sends `value` to the agent without asking for a reply.
     future<record_metadata> cast(const V& value, send_options<K> o = {}) const {

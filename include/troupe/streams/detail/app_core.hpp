@@ -108,10 +108,10 @@ public:
     const std::string& reply_topic() const noexcept { return reply_topic_; }
 
     /// Registers an ask waiting for its reply: its number (in decimal, the correlation id for
-    /// the request's header) and the future of the reply's bytes, which fails with
-    /// troupe::timeout after `timeout`, saying `what` timed out.
-    std::pair<std::uint64_t, future<bytes>> expect_reply(std::shared_ptr<const std::string> what,
-                                                         std::chrono::milliseconds timeout);
+    /// the request's header) and the future of the reply (the record, its bytes not copied),
+    /// which fails with troupe::timeout after `timeout`, saying `what` timed out.
+    std::pair<std::uint64_t, future<record_ptr>> expect_reply(std::shared_ptr<const std::string> what,
+                                                              std::chrono::milliseconds timeout);
     /// A correlation id no other request of this app instance has.
     std::string fresh_correlation_id();
     /// Forgets the ask `id` (its request could not be sent): no reply is waited for any more.
@@ -132,7 +132,7 @@ public:
 
 private:
     struct waiting_ask {
-        promise<bytes> reply;
+        promise<record_ptr> reply;
         timer deadline;
     };
     /// The asks waiting for replies, shared with their deadlines' timers (which may run while
@@ -143,7 +143,7 @@ private:
         std::uint64_t next = 0;
     };
     task<void> read_replies();
-    void complete(const record& r);
+    void complete(record_ptr r);
 
     const std::string id_;
     const app_options options_;
