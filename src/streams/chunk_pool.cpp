@@ -25,6 +25,7 @@ std::shared_ptr<record_chunk> chunk_pool::take(const std::shared_ptr<chunk_pool>
 }
 
 void chunk_pool::give_back(record_chunk* c) noexcept {
+    c->next.reset();
     for (record& r : c->records) {
         r.object.reset();  // a channel's value goes with its last reader, as the log promised
     }

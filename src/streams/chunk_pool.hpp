@@ -18,6 +18,11 @@ namespace troupe::streams::detail {
 struct record_chunk {
     static constexpr std::size_t records_in_one = 256;
     std::array<record, records_in_one> records;
+    /// The chunk the log made after this one: set (under the broker's lock) before the first
+    /// record there is published, so a reader that sees the log's end past this chunk finds it
+    /// here without the lock. Weak: a record kept long after its log dropped the chunks after
+    /// it must not keep them.
+    std::weak_ptr<record_chunk> next;
 };
 
 /// Chunks the logs have let go of, kept for the next ones the broker makes. A chunk is tens of

@@ -1,4 +1,5 @@
-// memory_broker: one mutex guards the logs, the groups and their members' positions. A change
+// memory_broker: one mutex guards the logs, the groups and their members' positions (a member's
+// poll reads without it while nothing it reads changes: see memory_consumer.cpp). A change
 // that lets a waiting fetch complete (a produce, a resume, a new assignment) takes that fetch's
 // records under the lock and completes its promise after unlocking, so no continuation runs
 // under the lock. A when_readable() wait is completed the same way but takes nothing: its
@@ -79,7 +80,7 @@ void memory_broker::create_topic(const std::string& topic, std::uint32_t partiti
         }
         return;
     }
-    topics_[topic].partitions.resize(partitions);
+    topics_[topic].partitions = std::vector<partition_log>(partitions);
 }
 
 std::optional<std::uint32_t> memory_broker::partitions(const std::string& topic) const {
@@ -134,17 +135,22 @@ memory_broker::partition_log& memory_broker::log_of(const topic_partition& tp) {
 // --- partitions ------------------------------------------------------------------------------
 
 record& memory_broker::partition_log::next_slot(const std::shared_ptr<chunk_pool>& pool) {
-    if (size_ == base_ + chunks_.size() * chunk_records) {
-        chunks_.push_back(chunk_pool::take(pool));
+    const std::uint64_t end = size();
+    if (end == base_ + chunks_.size() * chunk_records) {
+        std::shared_ptr<record_chunk> made = chunk_pool::take(pool);
+        if (!chunks_.empty() && chunks_.back() != nullptr) {
+            chunks_.back()->next = made;  // before the first record in it is published
+        }
+        chunks_.push_back(std::move(made));
     }
-    return chunks_.back()->records[size_ % chunk_records];
+    return chunks_.back()->records[end % chunk_records];
 }
 
 void memory_broker::partition_log::drop_before(std::uint64_t floor, std::vector<std::shared_ptr<const void>>& freed) {
     if (floor <= start_) {
         return;
     }
-    // Every chunk from start_ up to floor is full (floor <= size_), so it is there to drop.
+    // Every chunk from start_ up to floor is full (floor <= size()), so it is there to drop.
     const std::uint64_t whole = (floor - start_) / chunk_records;
     for (std::uint64_t k = 0; k < whole; ++k) {
         freed.push_back(std::move(chunks_[first_++]));
@@ -175,7 +181,7 @@ void memory_broker::drop_finished(const topic_partition& tp, std::vector<std::sh
             // A member may read behind its group's commit (it committed ahead of its reads).
             auto p = m->positions_.find(tp);
             if (p != m->positions_.end()) {
-                floor = std::min(floor, std::max(p->second, log.start()));
+                floor = std::min(floor, std::max(p->second->position.load(std::memory_order_acquire), log.start()));
             }
         }
     }
@@ -358,7 +364,7 @@ void memory_broker::share_out(group_state& g, completions& out) {
             auto held = holder.find(tp);
             if (held == holder.end()) {
                 auto c = g.committed.find(tp);
-                owner->positions_[tp] = c != g.committed.end() ? c->second : 0;
+                owner->assign(tp, c != g.committed.end() ? c->second : 0);
             } else if (held->second == owner) {
                 owner->revoking_.erase(tp);  // it keeps it (and where it was); a revocation under way is called off
             } else if (held->second->revoking_.emplace(tp, deadline).second) {
@@ -368,7 +374,7 @@ void memory_broker::share_out(group_state& g, completions& out) {
     }
     for (memory_consumer* m : g.members) {
         m->generation_ = g.generation;
-        m->first_ = 0;
+        m->changed();  // its partitions, or those being revoked
         if (!m->revoking_.empty() && m->revoke_wait_) {
             out.readable.push_back(std::move(*m->revoke_wait_));
             m->revoke_wait_.reset();
@@ -383,16 +389,14 @@ void memory_broker::share_out(group_state& g, completions& out) {
 }
 
 void memory_broker::hand_over(group_state& g, memory_consumer& m, const topic_partition& tp, completions& out) {
-    m.positions_.erase(tp);
-    m.revoking_.erase(tp);
-    m.paused_.erase(tp);
+    m.unassign(tp);
     auto t = g.target.find(tp);
     if (t == g.target.end() || t->second == &m) {
         return;
     }
     memory_consumer& to = *t->second;
     auto c = g.committed.find(tp);
-    to.positions_[tp] = c != g.committed.end() ? c->second : 0;
+    to.assign(tp, c != g.committed.end() ? c->second : 0);
     if (to.waits()) {
         serve_waiting(to, out);
     }
@@ -476,7 +480,10 @@ void memory_broker::keep_deadlines() {
 void memory_broker::serve_waiting(memory_consumer& m, completions& out) {
     m.unwatch();
     if (m.waiting_) {
-        std::vector<record_ptr> records = m.take(m.waiting_max_);
+        // The member waits, so its reads are not running: this one reads for it.
+        m.sync();
+        std::vector<record_ptr> records;
+        m.take(records, m.waiting_max_, true);
         if (!records.empty()) {
             out.fetches.push_back({std::move(*m.waiting_), std::move(records)});
             m.waiting_.reset();
@@ -485,6 +492,7 @@ void memory_broker::serve_waiting(memory_consumer& m, completions& out) {
         out.readable.push_back(std::move(*m.readable_));
         m.readable_.reset();
     }
+    m.note_waits();
     if (m.waits()) {
         m.watch();  // still nothing to read: wait on the partitions it reads now
     }

@@ -78,18 +78,26 @@ private:
     /// chunk the log drops lives on until the last record_ptr into it goes.
     class partition_log {
     public:
-        /// The end: the offset the next record gets.
-        std::uint64_t size() const noexcept { return size_; }
+        /// The end: the offset the next record gets (under the lock).
+        std::uint64_t size() const noexcept { return size_.load(std::memory_order_relaxed); }
+        /// The end as a reader without the lock sees it: every record before it is complete,
+        /// and so is the `next` link of every chunk it has passed.
+        std::uint64_t published_end() const noexcept { return size_.load(std::memory_order_acquire); }
         /// The first offset it still holds (a multiple of chunk_records; size() if it holds none).
         std::uint64_t start() const noexcept { return start_; }
         /// The slot of the record at offset size(), to fill (every field) before publish()
         /// counts it in; a new chunk comes from `pool`.
         record& next_slot(const std::shared_ptr<chunk_pool>& pool);
-        void publish() noexcept { ++size_; }
+        void publish() noexcept { size_.store(size() + 1, std::memory_order_release); }
         /// The record at `offset` (start() <= offset < size()).
         record_ptr at(std::uint64_t offset) const {
             const auto& c = chunks_[(offset - base_) / chunk_records];
             return {c, &c->records[offset % chunk_records]};
+        }
+        /// The chunk holding `offset` (start() <= offset, and offset < the end of the last
+        /// chunk made), and the offset of its first record.
+        std::pair<std::shared_ptr<record_chunk>, std::uint64_t> chunk_of(std::uint64_t offset) const {
+            return {chunks_[(offset - base_) / chunk_records], offset - offset % chunk_records};
         }
         /// Drops the chunks that end at or before `floor` (<= size()), moving start() up; they
         /// go to `freed`, to be released once the broker's lock is no longer held.
@@ -115,7 +123,7 @@ private:
             promise<record_metadata> to;
             std::chrono::steady_clock::time_point deadline;  // when it goes in anyway
         };
-        std::list<held_record> held;  // (a list: moving one cannot throw, so partitions move in their vector)
+        std::list<held_record> held;
         /// The actors that have had a record held back past max_backlog here, each with the
         /// wait that ends once fewer are held (by when_caller_may_produce()).
         struct owed_room {
@@ -134,12 +142,14 @@ private:
         std::size_t first_ = 0;
         std::uint64_t base_ = 0;
         std::uint64_t start_ = 0;
-        std::uint64_t size_ = 0;
+        // Written by the producers under the lock, read by readers without it: a line of its own,
+        // so their reads do not take the rest of the partition from the producers' cache.
+        alignas(64) std::atomic<std::uint64_t> size_ = 0;
     };
     struct group_state;
     struct topic_log {
-        std::vector<partition_log> partitions;
-        std::uint32_t next_in_turn = 0;  // for records with neither key nor partition
+        std::vector<partition_log> partitions;  // made once, never resized: readers keep pointers to them
+        std::uint32_t next_in_turn = 0;         // for records with neither key nor partition
         /// Every group that has ever subscribed to the topic (groups_'s nodes never move and are
         /// never removed): together they hold its records until each has committed past them.
         std::vector<const group_state*> readers;
@@ -263,9 +273,44 @@ public:
 private:
     friend class memory_broker;
 
-    /// Up to `max` records from where this member reads, partitions taken in turn (under the
-    /// broker's lock).
-    std::vector<record_ptr> take(std::size_t max);
+    /// Where the member reads a partition it holds. The broker makes one when it gives the
+    /// member the partition and drops it when it takes it away, under its lock; the member
+    /// reads through it without the lock (see poll()).
+    struct cursor {
+        explicit cursor(memory_broker::partition_log* l, std::uint64_t at) : log(l), position(at) {}
+        memory_broker::partition_log* const log;
+        /// The next offset to read: written by the member's reads, read by the broker's drops
+        /// (a chunk the member still reads in is not dropped).
+        std::atomic<std::uint64_t> position;
+        /// The chunk holding `position`, or the one that ends at it (expired: not found yet, or
+        /// dropped since), and the offset of its first record. Weak: the member's place keeps
+        /// no chunk (nor the objects in its records) past the commits that drop it. Only the
+        /// member's reads touch these (a fetch served by a producer reads for the member while
+        /// it waits).
+        std::weak_ptr<record_chunk> chunk;
+        std::uint64_t base = 0;
+    };
+    /// The partitions as the member's reads see them: taken from positions_ and the partitions
+    /// held back under the broker's lock, when changes_ says they have changed.
+    struct viewed {
+        std::shared_ptr<cursor> at;
+        bool held_back = false;
+    };
+
+    /// Gives the member `tp`, to read from `offset`, or takes it away; pause, resume and
+    /// revocations count as changes too (changed()). Under the broker's lock.
+    void assign(const topic_partition& tp, std::uint64_t offset);
+    void unassign(const topic_partition& tp);
+    void changed() noexcept { changes_.fetch_add(1, std::memory_order_release); }
+    /// Makes view_ what positions_ and the partitions held back are now (under the broker's lock).
+    void sync();
+    /// Moves `c` up to its log's start if it is below it, and finds its chunk, which it
+    /// returns (null if the log holds none yet). Under the broker's lock.
+    static std::shared_ptr<record_chunk> locate(cursor& c);
+    /// Adds up to `max` records (in all) to `records` from where this member reads,
+    /// partitions taken in turn. Without the broker's lock (`locked` false) it reads only
+    /// through chunks it has found and returns false if a partition needs the lock to go on.
+    bool take(std::vector<record_ptr>& records, std::size_t max, bool locked);
     /// True if take() would find a record (under the broker's lock).
     bool has_records() const;
     /// True if take() skips `tp`: paused, or being revoked (under the broker's lock).
@@ -274,6 +319,8 @@ private:
     }
     /// True while a fetch or a when_readable() of it waits.
     bool waits() const noexcept { return waiting_.has_value() || readable_.has_value(); }
+    /// Sets waits_ from waits(), after waiting_ or readable_ changed (under the broker's lock).
+    void note_waits() noexcept { waits_.store(waits(), std::memory_order_release); }
     /// Puts it among the watchers of its partitions that are not paused, or takes it off all it
     /// watches (under the broker's lock).
     void watch();
@@ -284,7 +331,7 @@ private:
     const std::string group_;
     const std::vector<std::string> topics_;
     // Under the broker's lock:
-    std::map<topic_partition, std::uint64_t> positions_;  // the assignment, and the next offset to read in each
+    std::map<topic_partition, std::shared_ptr<cursor>> positions_;  // the assignment, and where it reads each
     std::set<topic_partition> paused_;
     // Partitions of positions_ being revoked, each with when it goes anyway.
     std::map<topic_partition, std::chrono::steady_clock::time_point> revoking_;
@@ -293,9 +340,16 @@ private:
     std::size_t waiting_max_ = 0;
     std::optional<promise<void>> readable_;  // a when_readable()
     std::vector<memory_broker::partition_log*> watched_;
-    std::size_t first_ = 0;  // the partition the next take starts at
     std::uint64_t generation_ = 0;
     bool closed_ = false;
+    // Bumped under the lock by every change to positions_'s partitions, paused_, revoking_ or
+    // closed_; and waits() as the member's own thread may read it without the lock.
+    std::atomic<std::uint64_t> changes_ = 0;
+    std::atomic<bool> waits_ = false;
+    // The member's reads' own (or, while it waits, under the lock):
+    std::vector<viewed> view_;
+    std::uint64_t seen_ = std::numeric_limits<std::uint64_t>::max();  // the changes_ view_ is of
+    std::size_t first_ = 0;                                           // the partition of view_ the next take starts at
 };
 
 }  // namespace troupe::streams::detail
