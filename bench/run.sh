@@ -145,7 +145,9 @@ echo
 echo "machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); REPS=$reps;" \
      "load average $load_start at start, $(cut -d' ' -f1 /proc/loadavg) at end;" \
      "troupe $revision (at build time)${N:+; N=$N (counts overridden: a smoke run, not a measurement)}"
-python3 "$here/report.py" "$raw"
+if [ -s "$raw" ]; then
+    python3 "$here/report.py" "$raw"
+fi  # (only stream scenarios chosen: no side-by-side table, their programs print their own rows)
 
 # The stream apps' programs take their own medians (rounds=5) and print their rows as they are.
 for scenario in $only; do
