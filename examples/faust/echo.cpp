@@ -24,19 +24,22 @@ int main() {
     // Each topic keeps its own codec: this copy is msgpack.
     auto& echo_topic2 =
         app.topic<std::string, std::string>("source-copy-2", {.value_serializer = streams::serializer::msgpack});
+    // The topic the echo below names (Faust's stream.echo('other_topic')), declared to read it.
+    auto& other_topic = app.topic<std::string, std::string>("other_topic");
     using text_stream = streams::stream<std::string, std::string>;
 
     example::by_topic<std::string> seen(3);
     app.agent("process", source_topic, [&](text_stream& stream) -> troupe::task<void> {
-        stream.echo(echo_topic1, echo_topic2);
+        // A topic by name has the stream's types and codecs (made if it does not exist).
+        stream.echo(echo_topic1, echo_topic2, "other_topic");
         while (std::optional<std::string> event = co_await stream.next()) {
             std::cout << "process: " << *event << '\n';
             seen.add(stream.event()->topic, *event);
         }
     });
 
-    example::by_topic<std::string> copies(6);
-    app.agent("read_copies", echo_topic1 & echo_topic2, [&](text_stream& stream) -> troupe::task<void> {
+    example::by_topic<std::string> copies(9);
+    app.agent("read_copies", echo_topic1 & echo_topic2 & other_topic, [&](text_stream& stream) -> troupe::task<void> {
         while (std::optional<std::string> copy = co_await stream.next()) {
             copies.add(stream.event()->topic, *copy);
         }
@@ -53,7 +56,9 @@ int main() {
     const std::vector<std::string> sent{"one", "two", "three"};
     check(got == std::map<std::string, std::vector<std::string>>{{"sourcetopic", sent}},
           "the agent went on iterating its own stream");
-    check(copied == std::map<std::string, std::vector<std::string>>{{"source-copy-1", sent}, {"source-copy-2", sent}},
-          "and every value was repeated to both topics, in order");
+    check(copied == std::map<std::string, std::vector<std::string>>{{"other_topic", sent},
+                                                                    {"source-copy-1", sent},
+                                                                    {"source-copy-2", sent}},
+          "and every value was repeated to the three topics, in order");
     return example::exit_status();
 }

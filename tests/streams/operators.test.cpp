@@ -260,6 +260,35 @@ TEST(StreamOperators, EchoCopiesEveryValueToOtherTopics) {
     a.stop();
 }
 
+TEST(StreamOperators, EchoToATopicByNameMakesItAndCopiesEveryValue) {
+    // Faust's echo("name"): the topic of that name is made with the stream's types and codecs
+    // (msgpack here, the source's), next to a topic given as an object.
+    app a{"echo-named", {.broker = "memory://ops-echo-named", .topic_partitions = 1}};
+    auto& topic = a.topic<std::string, int>("numbers", {.value_serializer = serializer::msgpack});
+    auto& copy1 = a.topic<std::string, int>("copy-1");
+    collected<int> copied(6);
+    a.agent("echo", topic, [&](int_stream& s) -> troupe::task<void> {
+        s.echo("copy-by-name", copy1);
+        while (co_await s.next()) {}
+    });
+    EXPECT_FALSE(a.broker().partitions("copy-by-name").has_value());  // nothing has made it yet
+    auto& by_name = a.topic<std::string, int>("copy-by-name", {.value_serializer = serializer::msgpack});
+    a.agent("copies", copy1 & by_name, [&](int_stream& s) -> troupe::task<void> {
+        while (std::optional<int> v = co_await s.next()) {
+            copied.add(*v);
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 3; ++i) {
+        topic.send(i).get();
+    }
+    auto both = copied.get();
+    std::sort(both.begin(), both.end());
+    EXPECT_EQ(both, (std::vector<int>{1, 1, 2, 2, 3, 3}));
+    EXPECT_EQ(a.broker().end_offset({"copy-by-name", 0}), 3U);
+    a.stop();
+}
+
 TEST(StreamOperators, CombinedTopicsAllDeliverTheirValues) {
     app a{"combined", {.broker = "memory://ops-combined", .topic_partitions = 2}};
     auto& t1 = a.topic<std::string, int>("one");
@@ -314,6 +343,45 @@ TEST(StreamOperators, ThroughForwardsEveryRecordAndReadsTheOtherTopic) {
     EXPECT_EQ(a.broker().committed("through-fwd", {"numbers", 0}), 6U);
     EXPECT_EQ(a.broker().committed("through-fwd-middle", {"middle", 0}), 5U);
     EXPECT_EQ(agent.finished(), 5U);
+    a.stop();
+}
+
+TEST(StreamOperators, ThroughATopicByNameMakesItOrKeepsItsPartitions) {
+    // Faust's through("name"): a topic that does not exist is made with the app's
+    // topic_partitions; one that exists keeps its own. Keys and values go as they are.
+    app a{"through-named", {.broker = "memory://ops-through-named", .topic_partitions = 3}};
+    a.broker().create_topic("existing", 2);
+    auto& topic = a.topic<std::string, int>("numbers");
+    collected<std::pair<std::string, int>> got(8);
+    a.agent("fwd", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto& after = s.through("made-here");
+        while (std::optional<int> v = co_await after.next()) {
+            // The key goes as it is.
+            got.add({after.event()->topic + (after.event()->key == bytes_of("k") ? "" : " (key lost)"), *v});
+        }
+    });
+    a.agent("fwd2", topic, [&](int_stream& s) -> troupe::task<void> {
+        auto& after = s.through("existing");
+        while (std::optional<int> v = co_await after.next()) {
+            got.add({after.event()->topic, *v});
+        }
+    });
+    a.start();
+    for (int i = 1; i <= 4; ++i) {
+        topic.send(i, {.key = "k"}).get();
+    }
+    auto all = got.get();
+    std::sort(all.begin(), all.end());
+    EXPECT_EQ(all, (std::vector<std::pair<std::string, int>>{{"existing", 1},
+                                                             {"existing", 2},
+                                                             {"existing", 3},
+                                                             {"existing", 4},
+                                                             {"made-here", 1},
+                                                             {"made-here", 2},
+                                                             {"made-here", 3},
+                                                             {"made-here", 4}}));
+    EXPECT_EQ(a.broker().partitions("made-here"), 3U);
+    EXPECT_EQ(a.broker().partitions("existing"), 2U);
     a.stop();
 }
 

@@ -169,10 +169,13 @@ public:
     }
     /// Sends every value also to each of `topics` (each with its own codec), and goes on once
     /// the broker holds the copy (so readers of `topics` that fall behind hold this stream back).
+    /// A topic may be given by its name (Faust's echo("name")): one of this stream's types and
+    /// codecs, in the broker of its first topic, made there if it does not exist (see
+    /// through(name)).
     template <class... T>
     stream& echo(const T&... topics) {
         if (may_add_operator()) {
-            (add_async([&topics, this](V& v) { return echoed(topics.send(v), topics.name()); }), ...);
+            (echo_to(topics), ...);
         }
         return *this;
     }
@@ -265,6 +268,20 @@ public:
     /// topic gives the same stream.
     stream& through(const topic<K, V>& t) {
         return forward_into<K>(t, [](const V&, const record& r) { return r.key; });
+    }
+    /// As through(topic), to the topic named `name` (Faust's through("name")): a topic of this
+    /// stream's types and codecs, in the broker of the stream's first topic. One that does not
+    /// exist there is made, with the app's topic_partitions; one that does keeps its partitions.
+    stream& through(const std::string& name) {
+        if (const derived* found = find_derived(name)) {
+            replaying_ = false;
+            return *static_cast<stream*>(found->stream);
+        }
+        check_may_forward(name);  // before the topic is made
+        std::shared_ptr<topic<K, V>> made = topic_named(name);
+        const topic<K, V>& t = *made;
+        return forward_into<K>(
+            t, [](const V&, const record& r) { return r.key; }, std::move(made));
     }
     /// Repartitions: forwards every record to an intermediate topic, keyed by `by(value)` (a
     /// function, or a member pointer such as &withdrawal::user), and gives that topic's stream,
@@ -364,6 +381,28 @@ private:
     void add_async(std::function<task<bool>(V&)> f) {
         processors_.push_back({{}, std::move(f)});
         any_async_ = true;
+    }
+    /// A topic named `name` of this stream's types and codecs, beside its first topic (made in
+    /// the broker if it is not there, with the app's topic_partitions).
+    std::shared_ptr<topic<K, V>> topic_named(const std::string& name) const {
+        const auto& first = *sources_.front();
+        topic_options o;
+        o.key_serializer = first.key_serializer();
+        o.value_serializer = first.value_serializer();
+        o.partitions = first.broker_ptr()->partitions(name).value_or(0);
+        return std::make_shared<topic<K, V>>(first.broker_ptr(), name, o, home_->app().options().topic_partitions,
+                                             first.in_process());
+    }
+    /// One echo: to a topic, or to the topic of a name (kept by the stream).
+    template <class T>
+    void echo_to(const T& to) {
+        if constexpr (std::is_convertible_v<const T&, std::string_view>) {
+            echo_topics_.push_back(topic_named(std::string(std::string_view(to))));
+            const topic<K, V>& t = *echo_topics_.back();
+            add_async([&t, this](V& v) { return echoed(t.send(v), t.name()); });
+        } else {
+            add_async([&to, this](V& v) { return echoed(to.send(v), to.name()); });
+        }
     }
     const derived* find_derived(const std::string& topic) const {
         for (const auto& d : derived_) {
@@ -545,6 +584,7 @@ private:
     std::vector<processor> processors_;
     bool any_async_ = false;
     std::vector<derived> derived_;
+    std::vector<std::shared_ptr<topic<K, V>>> echo_topics_;  // the topics echo() was given by name
 };
 
 }  // namespace troupe::streams
