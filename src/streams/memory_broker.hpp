@@ -89,11 +89,6 @@ private:
         /// counts it in; a new chunk comes from `pool`.
         record& next_slot(const std::shared_ptr<chunk_pool>& pool);
         void publish() noexcept { size_.store(size() + 1, std::memory_order_release); }
-        /// The record at `offset` (start() <= offset < size()).
-        record_ptr at(std::uint64_t offset) const {
-            const auto& c = chunks_[(offset - base_) / chunk_records];
-            return {c, &c->records[offset % chunk_records]};
-        }
         /// The chunk holding `offset` (start() <= offset, and offset < the end of the last
         /// chunk made), and the offset of its first record.
         std::pair<std::shared_ptr<record_chunk>, std::uint64_t> chunk_of(std::uint64_t offset) const {
